@@ -1,0 +1,58 @@
+"""The :class:`Experiment` record every reproducible figure registers.
+
+An experiment is a sweep: a function of one parameter point, a grid (crossed lists of
+values, reduced with ``quick=True``), a repeat count for Monte Carlo and a root seed, plus a
+function that turns the resulting table into figures.  The runner
+(:func:`edgeopt.experiments.reproduce`) executes it through :func:`edgeopt.sweep.run_sweep`
+and writes ``OUT/NAME/`` with the figure (PNG and PDF), the data (CSV) and ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pandas is a core dependency, but keep import edgeopt light
+    import pandas as pd
+
+__all__ = ["Experiment"]
+
+PointFunc = Callable[[dict[str, Any], np.random.Generator], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered, reproducible experiment (one figure or one family of figures).
+
+    Parameters
+    ----------
+    name : str
+        Registry name, used as ``edgeopt reproduce NAME`` and as the output folder name.
+    summary : str
+        One line shown by ``edgeopt list``.
+    point : callable ``(params: dict, rng: numpy.random.Generator) -> dict``
+        Computes one grid point.  Must be a module-level function (picklable) that uses only
+        ``rng`` for randomness, so that results do not depend on the executor.  Returns a
+        flat dict of scalar outputs (numbers, strings or bools).
+    grid : callable ``(quick: bool) -> dict[str, list]``
+        Parameter lists, crossed.  ``quick=True`` returns the reduced smoke-test grid.
+    plot : callable ``(table: pandas.DataFrame, out_dir: pathlib.Path) -> list[pathlib.Path]``
+        Draws the figure(s) from the full result table and writes each as PNG and PDF into
+        ``out_dir``; returns the written paths.  Imports matplotlib inside (Agg backend).
+    repeats : callable ``(quick: bool) -> int``
+        Monte Carlo repeats per grid point (each repeat has its own seed).
+    seed : int
+        Root seed of the sweep.
+    """
+
+    name: str
+    summary: str
+    point: PointFunc
+    grid: Callable[[bool], dict[str, Sequence[Any]]]
+    plot: Callable[[pd.DataFrame, Path], list[Path]]
+    repeats: Callable[[bool], int] = lambda quick: 1
+    seed: int = 0
