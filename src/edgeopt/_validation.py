@@ -248,7 +248,9 @@ def check_scalar(
     return out
 
 
-def check_int(value: Any, name: str, *, min_value: int | None = 1, max_value: int | None = None) -> int:
+def check_int(
+    value: Any, name: str, *, min_value: int | None = 1, max_value: int | None = None
+) -> int:
     """Check an integer count (antennas, devices, rounds...) and return it as ``int``.
 
     Integral floats such as ``4.0`` are refused: a count given as a float is usually a bug.

@@ -126,7 +126,7 @@ def w_to_dbm(x: Any) -> NDArray[np.float64]:
 def thermal_noise_w(bandwidth_hz: Any, noise_figure_db: float = 0.0) -> NDArray[np.float64]:
     """Thermal noise power k·T0·B·10^(NF/10) in watts, T0 = 290 K.
 
-    At NF = 0 dB this is the familiar −174 dBm/Hz density (−173.98 dBm/Hz exactly).
+    At NF = 0 dB this is the familiar −174 dBm/Hz density (−173.975 dBm/Hz exactly).
 
     Parameters
     ----------
