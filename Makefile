@@ -9,7 +9,6 @@ OUT ?= out
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install torch==2.13.0
 	$(BIN)/python -m pip install -e ".[all]"
 	touch $(STAMP)
@@ -20,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/edgeopt reproduce --all --out $(OUT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks experiments
+	$(BIN)/ruff check src tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src/edgeopt
