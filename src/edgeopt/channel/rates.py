@@ -13,7 +13,7 @@ statistically independent, and the result is a deterministic function of the sta
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -90,6 +90,39 @@ def shannon_rate(bandwidth_hz: Any, snr: Any) -> NDArray[np.float64]:
     rho = check_array(snr, "snr", nonneg=True)
     bw, rho = _broadcast("bandwidth_hz", bw, "snr", rho)
     return bw * np.log1p(rho) / _LN2
+
+
+@overload
+def ergodic_rate(
+    snr: Any,
+    num_antennas: Any = ...,
+    *,
+    samples: Any = ...,
+    rng: Any = ...,
+    return_stderr: Literal[False] = ...,
+) -> NDArray[np.float64]: ...
+
+
+@overload
+def ergodic_rate(
+    snr: Any,
+    num_antennas: Any = ...,
+    *,
+    samples: Any = ...,
+    rng: Any = ...,
+    return_stderr: Literal[True],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+
+
+@overload
+def ergodic_rate(
+    snr: Any,
+    num_antennas: Any = ...,
+    *,
+    samples: Any = ...,
+    rng: Any = ...,
+    return_stderr: bool = ...,
+) -> NDArray[np.float64] | tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 
 
 def ergodic_rate(
@@ -253,6 +286,42 @@ def rayleigh_ergodic_capacity(snr: Any, num_antennas: Any = 1) -> NDArray[np.flo
             total += _scaled_expn(k, x)
         out[regular] = total / _LN2
     return out.reshape(rho.shape)
+
+
+@overload
+def outage_probability(
+    rate_bps_hz: Any,
+    snr: Any,
+    num_antennas: Any = ...,
+    *,
+    samples: Any = ...,
+    rng: Any = ...,
+    return_stderr: Literal[False] = ...,
+) -> NDArray[np.float64]: ...
+
+
+@overload
+def outage_probability(
+    rate_bps_hz: Any,
+    snr: Any,
+    num_antennas: Any = ...,
+    *,
+    samples: Any = ...,
+    rng: Any = ...,
+    return_stderr: Literal[True],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+
+
+@overload
+def outage_probability(
+    rate_bps_hz: Any,
+    snr: Any,
+    num_antennas: Any = ...,
+    *,
+    samples: Any = ...,
+    rng: Any = ...,
+    return_stderr: bool = ...,
+) -> NDArray[np.float64] | tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 
 
 def outage_probability(
