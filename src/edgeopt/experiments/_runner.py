@@ -1,0 +1,303 @@
+"""Run a registered experiment through :func:`edgeopt.sweep.run_sweep` and write its outputs.
+
+``reproduce(NAME)`` writes ``OUT/NAME/``:
+
+- ``data.csv``: the sweep table (parameters, ``repeat``, outputs, ``error``);
+- the figure(s) drawn by the experiment's ``plot`` (PNG and PDF);
+- ``manifest.json``: what produced them (versions, git commit, seed, grid, executor, wall
+  time, command line);
+- ``sweep.sqlite``: the results store, so an interrupted run resumes where it stopped.
+
+Every file is written atomically (a temporary file in the same folder, then
+:func:`os.replace`), so an interrupted run never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edgeopt._validation import check_bool
+from edgeopt.errors import InvalidInputError
+from edgeopt.experiments._base import Experiment
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ReproduceResult", "reproduce", "manifest_packages"]
+
+#: Packages whose versions go into every manifest (when installed).
+MANIFEST_PACKAGES = (
+    "numpy",
+    "scipy",
+    "numba",
+    "cvxpy",
+    "pandas",
+    "networkx",
+    "matplotlib",
+    "torch",
+    "dask",
+    "distributed",
+)
+
+
+@dataclass(frozen=True)
+class ReproduceResult:
+    """What :func:`reproduce` did.
+
+    Attributes
+    ----------
+    name : str
+        Experiment name.
+    out_dir : pathlib.Path
+        ``OUT/NAME``.
+    table : pandas.DataFrame
+        The sweep table (also in ``data.csv``).
+    files : list of pathlib.Path
+        Every file written (data, figures, manifest).
+    failures : int
+        Points that raised (their tracebacks are in the ``error`` column and the store).
+    plot_error : str or None
+        Traceback of the plot function if it failed, else None.
+    wall_time_s : float
+        Wall time of the whole run.
+    manifest : dict
+        The content of ``manifest.json``.
+    """
+
+    name: str
+    out_dir: Path
+    table: pd.DataFrame
+    files: list[Path]
+    failures: int
+    plot_error: str | None = None
+    wall_time_s: float = 0.0
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every point succeeded and the figure was drawn."""
+        return self.failures == 0 and self.plot_error is None
+
+
+def manifest_packages() -> dict[str, str]:
+    """Installed versions of the packages listed in ``MANIFEST_PACKAGES``."""
+    found = {}
+    for name in MANIFEST_PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _git_commit() -> dict[str, Any] | None:
+    """Commit of the edgeopt source tree, if it is a git checkout (else None)."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            [git, "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            [git, "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+
+
+def _jsonable_grid(grid: dict[Any, Any]) -> dict[str, Any]:
+    from edgeopt.sweep._grid import normalize_grid
+
+    out: dict[str, Any] = {}
+    for names, rows in normalize_grid(grid):
+        if len(names) == 1:
+            out[names[0]] = [r[0] for r in rows]
+        else:
+            out["zip(" + ",".join(names) + ")"] = [list(r) for r in rows]
+    return out
+
+
+def _write_figures(exp: Experiment, table: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Call ``exp.plot`` in a temporary folder, then move each file into place atomically."""
+    tmp = Path(tempfile.mkdtemp(prefix=".plot-", dir=out_dir))
+    try:
+        written = exp.plot(table, tmp)
+        moved = []
+        for path in written:
+            src = Path(path)
+            if not src.is_absolute():
+                src = tmp / src
+            rel = src.resolve().relative_to(tmp.resolve())
+            dest = out_dir / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dest)
+            moved.append(dest)
+        return moved
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def reproduce(
+    name: str | Experiment,
+    *,
+    out_dir: str | os.PathLike[str] = "out",
+    quick: bool = False,
+    executor: str = "processes",
+    store: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    force: bool = False,
+) -> ReproduceResult:
+    """Run one experiment and write its figure(s), data and manifest into ``OUT/NAME/``.
+
+    Parameters
+    ----------
+    name : str or Experiment
+        A registered experiment name (see ``edgeopt list``) or an :class:`Experiment`.
+    out_dir : str or path-like
+        Output root; the experiment writes into ``out_dir/NAME``.
+    quick : bool
+        Use the experiment's reduced smoke-test grid and repeat count.
+    executor : str
+        ``"serial"``, ``"processes"`` (default), ``"dask"`` or ``"tcp://HOST:PORT"``.
+    store : str or path-like, optional
+        Results store; default ``out_dir/NAME/sweep.sqlite``.  Points already in it are
+        not recomputed (an interrupted run resumes).
+    progress : bool
+        Progress line on stderr when it is a terminal.
+    force : bool
+        Recompute every point even if stored.
+
+    Returns
+    -------
+    ReproduceResult
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown experiment name or bad argument; ``ConfigError`` (a subclass) for a bad
+        executor or an unreachable scheduler, before any work.  Failing points and a
+        failing plot do not raise: see ``failures`` and ``plot_error``.
+
+    Examples
+    --------
+    A registered experiment runs as ``reproduce("channel", quick=True)``; here a small
+    experiment made on the spot (its plot draws nothing):
+
+    >>> import tempfile
+    >>> from edgeopt.experiments import Experiment
+    >>> from edgeopt.experiments._runner import reproduce
+    >>> from edgeopt.sweep.demo import rayleigh_outage
+    >>> exp = Experiment(name="outage", summary="Rayleigh outage", point=rayleigh_outage,
+    ...                  grid=lambda quick: {"snr_db": [0, 10], "rate_bps_hz": [1.0]},
+    ...                  plot=lambda table, out_dir: [], seed=5)
+    >>> result = reproduce(exp, out_dir=tempfile.mkdtemp(), executor="serial", progress=False)
+    >>> result.failures, sorted(p.name for p in result.files)
+    (0, ['data.csv', 'manifest.json'])
+    """
+    from edgeopt import __version__
+    from edgeopt.experiments import get_experiment
+    from edgeopt.sweep import run_sweep, to_csv
+    from edgeopt.sweep._executors import parse_executor
+    from edgeopt.sweep._io import write_text_atomic
+
+    start = time.perf_counter()
+    started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    if isinstance(name, Experiment):
+        exp = name
+    elif isinstance(name, str):
+        exp = get_experiment(name)
+    else:
+        raise InvalidInputError(
+            f"name={name!r} is invalid: expected an experiment name or an Experiment"
+        )
+    quick = check_bool(quick, "quick")
+    spec = parse_executor(executor)
+    folder = Path(out_dir) / exp.name
+    grid = exp.grid(quick)
+    repeats = exp.repeats(quick)
+    store_path = Path(store) if store is not None else folder / "sweep.sqlite"
+
+    table = run_sweep(
+        exp.point,
+        grid,
+        seed=exp.seed,
+        repeats=repeats,
+        executor=executor,
+        store=store_path,
+        progress=progress,
+        force=force,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = table.attrs.get("sweep", {})
+    failures = int(summary.get("failures", int(table["error"].notna().sum())))
+    files = [to_csv(table, folder / "data.csv")]
+
+    plot_error = None
+    good = table[table["error"].isna()].drop(columns="error")
+    if len(good):
+        try:
+            files.extend(_write_figures(exp, good.reset_index(drop=True), folder))
+        except Exception:
+            plot_error = traceback.format_exc()
+    else:
+        plot_error = "no successful point to plot"
+
+    wall = time.perf_counter() - start
+    manifest: dict[str, Any] = {
+        "experiment": exp.name,
+        "summary": exp.summary,
+        "edgeopt_version": __version__,
+        "git": _git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": manifest_packages(),
+        "seed": exp.seed,
+        "grid": _jsonable_grid(dict(grid)),
+        "repeats": repeats,
+        "quick": quick,
+        "executor": spec.label,
+        "points": int(summary.get("points", len(table))),
+        "computed": int(summary.get("computed", len(table))),
+        "reused_from_store": int(summary.get("reused", 0)),
+        "failures": failures,
+        "plot_error": plot_error,
+        "code_version": summary.get("code_version"),
+        "store": str(store_path),
+        "started_at_utc": started_at,
+        "wall_time_s": round(wall, 3),
+        "command": list(sys.argv),
+        "files": [str(p.relative_to(folder)) for p in files] + ["manifest.json"],
+    }
+    files.append(write_text_atomic(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n"))
+    return ReproduceResult(
+        name=exp.name,
+        out_dir=folder,
+        table=table,
+        files=files,
+        failures=failures,
+        plot_error=plot_error,
+        wall_time_s=wall,
+        manifest=manifest,
+    )

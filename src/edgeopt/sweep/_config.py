@@ -1,0 +1,384 @@
+"""Sweeps described by a TOML file (data only: nothing in it is evaluated)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edgeopt.errors import ConfigError
+from edgeopt.sweep._executors import parse_executor
+from edgeopt.sweep._grid import normalize_grid
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["SweepConfig", "load_config", "run_config"]
+
+_KEYS = {
+    "experiment",
+    "function",
+    "seed",
+    "repeats",
+    "quick",
+    "executor",
+    "store",
+    "output",
+    "batch_size",
+    "grid",
+    "zip",
+}
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A sweep read from a TOML file by :func:`load_config`.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file it was read from.
+    func : callable
+        The point function (a registered experiment's ``point``, or ``function``).
+    name : str
+        The experiment name, or the ``module:function`` path.
+    grid : dict
+        The full grid passed to :func:`~edgeopt.sweep.run_sweep` (zipped groups under
+        tuple keys).
+    seed, repeats : int
+    executor : str
+    store, output : pathlib.Path
+        Results store (SQLite) and table (``.csv`` or ``.parquet``).
+    batch_size : int or None
+    """
+
+    path: Path
+    func: Callable[..., Any]
+    name: str
+    grid: dict[Any, list[Any]]
+    seed: int
+    repeats: int
+    executor: str = "processes"
+    store: Path = field(default_factory=lambda: Path("sweep.sqlite"))
+    output: Path = field(default_factory=lambda: Path("sweep.csv"))
+    batch_size: int | None = None
+
+
+def _int(data: Mapping[str, Any], key: str, where: Path, minimum: int) -> int | None:
+    if key not in data:
+        return None
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{where}: {key}={value!r} is invalid: expected an integer >= {minimum}")
+    return value
+
+
+def _str(data: Mapping[str, Any], key: str, where: Path) -> str | None:
+    if key not in data:
+        return None
+    value = data[key]
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: {key}={value!r} is invalid: expected a non-empty string")
+    return value
+
+
+def _import_function(spec: str, where: Path) -> Callable[..., Any]:
+    module_name, sep, qualname = spec.partition(":")
+    if not sep or not module_name or not qualname:
+        raise ConfigError(
+            f"{where}: function={spec!r} is invalid: expected 'package.module:function'"
+        )
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"{where}: function={spec!r}: cannot import {module_name!r}: {exc}"
+        ) from exc
+    for part in qualname.split("."):
+        if not part.isidentifier():
+            raise ConfigError(f"{where}: function={spec!r}: invalid name {part!r}")
+        if not hasattr(obj, part):
+            raise ConfigError(f"{where}: function={spec!r}: {module_name!r} has no {qualname!r}")
+        obj = getattr(obj, part)
+    if not inspect.isfunction(obj):
+        raise ConfigError(
+            f"{where}: function={spec!r} is a {type(obj).__name__}: expected a Python function "
+            "func(params, rng) -> dict"
+        )
+    return obj  # type: ignore[no-any-return]
+
+
+def _grid_section(raw: Any, where: Path) -> dict[str, list[Any]]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: [grid] must be a table of parameter = [values]")
+    grid = {}
+    for name, values in raw.items():
+        grid[name] = list(values) if isinstance(values, list) else [values]
+    return grid
+
+
+def _zip_section(raw: Any, where: Path) -> list[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
+    groups = raw if isinstance(raw, list) else [raw]
+    out = []
+    for g, group in enumerate(groups):
+        label = "[zip]" if not isinstance(raw, list) else f"[[zip]] #{g + 1}"
+        if not isinstance(group, Mapping) or not group:
+            raise ConfigError(f"{where}: {label} must be a table of parameter = [values]")
+        lengths = {}
+        for name, values in group.items():
+            if not isinstance(values, list):
+                raise ConfigError(f"{where}: {label} {name}={values!r} is invalid: expected a list")
+            lengths[name] = len(values)
+        if len(set(lengths.values())) != 1:
+            shown = ", ".join(f"{k} has {n}" for k, n in lengths.items())
+            raise ConfigError(f"{where}: {label} lists must have equal lengths ({shown})")
+        names = tuple(group)
+        rows = list(zip(*(group[n] for n in names), strict=True))
+        out.append((names, rows))
+    return out
+
+
+def load_config(path: str | os.PathLike[str]) -> SweepConfig:
+    """Read and check a sweep configuration file (TOML).
+
+    The file is parsed with :mod:`tomllib`: it is data, and no text in it is ever
+    evaluated.  Keys::
+
+        experiment = "channel"      # a registered experiment (see `edgeopt list`), or
+        function = "pkg.mod:point"  # an importable point function func(params, rng) -> dict
+        seed = 1                    # root seed (default: the experiment's)
+        repeats = 3                 # Monte Carlo repeats (default: the experiment's, or 1)
+        quick = false               # start from the experiment's quick grid
+        executor = "processes"      # serial | processes | dask | tcp://HOST:PORT
+        store = "channel.sqlite"    # default: <config name>.sqlite next to the file
+        output = "channel.csv"      # .csv or .parquet; default: <config name>.csv
+        batch_size = 8              # default: adaptive
+
+        [grid]                      # crossed; a scalar means a one-value list
+        snr_db = [0, 10, 20]
+
+        [zip]                       # varied together (lists of equal length);
+        num_devices = [10, 20]      # use [[zip]] tables for several groups
+        bandwidth_hz = [1e6, 2e6]
+
+    With ``experiment``, ``[grid]`` and ``[zip]`` override the experiment's own grid
+    (full, or quick with ``quick = true``) parameter by parameter, and a parameter the
+    experiment does not have is an error.  With ``function``, the grid must be complete and
+    cannot be checked against the function (a dict of parameters has no signature).
+    Relative paths are relative to the configuration file's folder.
+
+    Security: ``function`` imports a module that is already installed and calls one of
+    its functions.  No code written in the file runs, but the file does choose which
+    installed function runs: run configuration files you trust.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    SweepConfig
+
+    Raises
+    ------
+    ConfigError
+        Missing or unreadable file, malformed TOML (with line and column), unknown keys,
+        wrong types, unknown experiment or parameter, unequal zipped lists, bad executor
+        address form.  Nothing is computed and no store is opened.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from edgeopt.sweep import load_config
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "outage.toml"
+    >>> _ = path.write_text('''
+    ... function = "edgeopt.sweep.demo:rayleigh_outage"
+    ... seed = 3
+    ... [grid]
+    ... snr_db = [0, 10]
+    ... [zip]
+    ... rate_bps_hz = [1.0, 2.0]
+    ... num_samples = [1000, 2000]
+    ... ''')
+    >>> config = load_config(path)
+    >>> config.grid
+    {'snr_db': [0, 10], ('rate_bps_hz', 'num_samples'): [(1.0, 1000), (2.0, 2000)]}
+    >>> config.store.name, config.output.name
+    ('outage.sqlite', 'outage.csv')
+    """
+    where = Path(path)
+    try:
+        text = where.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read the sweep configuration: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: malformed TOML: {exc}") from exc
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}: expected some of "
+            + ", ".join(sorted(_KEYS))
+        )
+    experiment = _str(data, "experiment", where)
+    function = _str(data, "function", where)
+    if (experiment is None) == (function is None):
+        raise ConfigError(f"{where}: give exactly one of 'experiment' or 'function'")
+    quick = data.get("quick", False)
+    if not isinstance(quick, bool):
+        raise ConfigError(f"{where}: quick={quick!r} is invalid: expected true or false")
+    seed = _int(data, "seed", where, 0)
+    repeats = _int(data, "repeats", where, 1)
+    batch_size = _int(data, "batch_size", where, 1)
+    executor = _str(data, "executor", where) or "processes"
+    parse_executor(executor)
+    grid_raw = _grid_section(data.get("grid", {}), where)
+    zips = _zip_section(data["zip"], where) if "zip" in data else []
+
+    given = list(grid_raw) + [n for names, _ in zips for n in names]
+    duplicated = sorted({n for n in given if given.count(n) > 1})
+    if duplicated:
+        raise ConfigError(f"{where}: parameter(s) {duplicated} given more than once")
+
+    base: dict[str, list[Any]] = {}
+    if experiment is not None:
+        from edgeopt.experiments import get_experiment
+
+        try:
+            exp = get_experiment(experiment)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: experiment: {exc}") from exc
+        known = set(exp.grid(False)) | set(exp.grid(True))
+        bad = [n for n in given if n not in known]
+        if bad:
+            raise ConfigError(
+                f"{where}: unknown parameter(s) {', '.join(map(repr, bad))} for experiment "
+                f"{experiment!r}: expected some of {', '.join(sorted(known))}"
+            )
+        base = {k: list(v) for k, v in exp.grid(quick).items()}
+        func: Callable[..., Any] = exp.point
+        name = experiment
+        seed = exp.seed if seed is None else seed
+        repeats = exp.repeats(quick) if repeats is None else repeats
+    else:
+        if quick:
+            raise ConfigError(f"{where}: quick applies only with 'experiment'")
+        assert function is not None
+        func = _import_function(function, where)
+        name = function
+        if seed is None:
+            raise ConfigError(f"{where}: seed is required with 'function'")
+        repeats = 1 if repeats is None else repeats
+
+    grid: dict[Any, list[Any]] = {}
+    zipped = {n for names, _ in zips for n in names}
+    for key, values in base.items():
+        if key in zipped:
+            continue
+        grid[key] = grid_raw.get(key, values)
+    for key, values in grid_raw.items():
+        grid.setdefault(key, values)
+    for names, rows in zips:
+        grid[names if len(names) > 1 else names[0]] = (
+            rows if len(names) > 1 else [r[0] for r in rows]
+        )
+    try:
+        normalize_grid(grid)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+    folder = where.parent
+    store = _str(data, "store", where)
+    output = _str(data, "output", where)
+    out_path = folder / (output or f"{where.stem}.csv")
+    if out_path.suffix not in (".csv", ".parquet"):
+        raise ConfigError(f"{where}: output={output!r} is invalid: expected a .csv or .parquet")
+    return SweepConfig(
+        path=where,
+        func=func,
+        name=name,
+        grid=grid,
+        seed=seed,
+        repeats=repeats,
+        executor=executor,
+        store=folder / (store or f"{where.stem}.sqlite"),
+        output=out_path,
+        batch_size=batch_size,
+    )
+
+
+def run_config(
+    config: SweepConfig | str | os.PathLike[str],
+    *,
+    executor: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    output: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run a sweep configuration and write its table (CSV or Parquet).
+
+    Parameters
+    ----------
+    config : SweepConfig or path
+        A loaded configuration, or the path of a TOML file (see :func:`load_config`).
+    executor, store, output : optional
+        Override the configuration's executor, store path and output path.
+    force : bool
+        Recompute stored points.
+    progress : bool
+        Show a progress line on a terminal.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`~edgeopt.sweep.run_sweep`; also written to ``output``.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`load_config`, and for an unreachable scheduler; raised before any work.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from edgeopt.sweep import run_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "s.toml").write_text('''
+    ... function = "edgeopt.sweep.demo:rayleigh_outage"
+    ... seed = 3
+    ... executor = "serial"
+    ... [grid]
+    ... snr_db = [0, 10]
+    ... rate_bps_hz = 1.0
+    ... ''')
+    >>> table = run_config(folder / "s.toml", progress=False)
+    >>> len(table), sorted(p.name for p in folder.iterdir())
+    (2, ['s.csv', 's.sqlite', 's.toml'])
+    """
+    from edgeopt.sweep._core import run_sweep
+    from edgeopt.sweep._io import to_csv, to_parquet
+
+    cfg = config if isinstance(config, SweepConfig) else load_config(config)
+    out_path = Path(output) if output is not None else cfg.output
+    if out_path.suffix not in (".csv", ".parquet"):
+        raise ConfigError(f"output={str(out_path)!r} is invalid: expected a .csv or .parquet")
+    table = run_sweep(
+        cfg.func,
+        cfg.grid,
+        seed=cfg.seed,
+        repeats=cfg.repeats,
+        executor=executor if executor is not None else cfg.executor,
+        store=store if store is not None else cfg.store,
+        batch_size=cfg.batch_size,
+        progress=progress,
+        force=force,
+    )
+    (to_parquet if out_path.suffix == ".parquet" else to_csv)(table, out_path)
+    return table

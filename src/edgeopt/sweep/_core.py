@@ -1,0 +1,312 @@
+"""``run_sweep``: the driver loop tying grid, executor, store and progress together."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import pickle
+import sqlite3
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from edgeopt._validation import check_bool, check_int
+from edgeopt.errors import ConfigError, InvalidInputError
+from edgeopt.sweep._executors import Batcher, make_backend, parse_executor
+from edgeopt.sweep._grid import canonical_json, code_version, expand_grid, point_key
+from edgeopt.sweep._progress import Progress
+from edgeopt.sweep._store import ResultStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["run_sweep"]
+
+PointFunc = Callable[[dict[str, Any], np.random.Generator], Mapping[str, Any]]
+
+#: Times a point is resubmitted after the worker process running it died.
+MAX_ATTEMPTS = 3
+
+
+def _peek_store(path: Path, keys: set[str]) -> dict[str, tuple[str, str | None, str | None]]:
+    """Stored results of ``keys`` in an existing store, read without writing anything."""
+    if not path.exists():
+        return {}
+    ResultStore.check_usable(path)
+    uri = path.resolve().as_uri()
+    for mode in ("ro", "rw"):  # a read-only open can fail on a WAL left by a killed driver
+        try:
+            conn = sqlite3.connect(f"{uri}?mode={mode}", uri=True, timeout=60.0)
+            try:
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+                if "results" not in tables:
+                    return {}
+                found = {}
+                for key, status, outputs, error in conn.execute(
+                    "SELECT key, status, outputs, error FROM results"
+                ):
+                    if key in keys:
+                        found[key] = (status, outputs, error)
+                return found
+            finally:
+                conn.close()
+        except sqlite3.OperationalError:
+            if mode == "rw":
+                raise
+    return {}  # pragma: no cover
+
+
+def _build_table(
+    points: list[dict[str, Any]],
+    repeats: int,
+    results: dict[int, tuple[str, str | None, str | None]],
+) -> pd.DataFrame:
+    import pandas as pd
+
+    param_cols: list[str] = []
+    for p in points:
+        for name in p:
+            if name not in param_cols:
+                param_cols.append(name)
+    out_cols: dict[str, None] = {}
+    rows = []
+    index = 0
+    for p in points:
+        for r in range(repeats):
+            status, outputs, error = results[index]
+            row: dict[str, Any] = dict(p)
+            row["repeat"] = r
+            if outputs is not None:
+                values = json.loads(outputs)
+                for name in values:
+                    out_cols.setdefault(name, None)
+                row.update(values)
+            row["error"] = error if status == "error" else None
+            rows.append(row)
+            index += 1
+    columns = [*param_cols, "repeat", *out_cols, "error"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def run_sweep(
+    func: PointFunc,
+    grid: Mapping[Any, Any],
+    *,
+    seed: int,
+    repeats: int = 1,
+    executor: str = "processes",
+    store: str | os.PathLike[str] | None = None,
+    batch_size: int | None = None,
+    progress: bool = True,
+    force: bool = False,
+) -> pd.DataFrame:
+    """Run ``func`` on every point of ``grid``, ``repeats`` times, and collect a table.
+
+    Every (point, repeat) gets its own random generator seeded by
+    :func:`~edgeopt.sweep.point_seed` ``(seed, point, repeat)``, so the table does not
+    depend on the executor, the number of workers, the batch size, the completion order or
+    the other points of the grid.
+
+    Parameters
+    ----------
+    func : callable ``(params: dict, rng: numpy.random.Generator) -> dict``
+        Computes one point; returns a flat dict of outputs (numbers, strings, bools, None;
+        NumPy scalars and arrays are converted).  For ``"processes"`` it must be picklable
+        (a module-level function); it must use only ``rng`` for randomness.
+    grid : dict
+        Parameter name to list of values (crossed); a tuple of names to a list of tuples
+        (zipped).  See :func:`~edgeopt.sweep.expand_grid`.
+    seed : int >= 0
+        Root seed.
+    repeats : int >= 1
+        Monte Carlo repeats per point.
+    executor : str
+        ``"serial"`` (in this process), ``"processes"`` (a process pool with one worker per
+        core, the default), ``"dask"`` (a Dask ``LocalCluster`` started for the run and
+        closed after) or ``"tcp://HOST:PORT"`` (an existing Dask scheduler).
+    store : str or path-like, optional
+        SQLite file for the results.  Each finished point is committed at once; running
+        the same sweep again skips the points already stored successfully (resume) and
+        recomputes the failed ones.  Without a store, results live in memory only.
+    batch_size : int >= 1, optional
+        Points per task.  Default: adaptive, aiming at about 0.1 s (process pool) or 0.5 s
+        (Dask) of work per task while keeping every worker busy.  Results are stored point
+        by point whatever the batch size.
+    progress : bool
+        Show a progress line (done/total, failures, ETA) on stderr when it is a terminal.
+    force : bool
+        Recompute every point even if stored (the stored rows are replaced).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (point, repeat), in grid order then repeat order: the parameter
+        columns, ``repeat``, one column per output, and ``error`` (None, or the traceback
+        of a point that raised).  ``table.attrs["sweep"]`` holds a summary: ``points``,
+        ``failures``, ``computed``, ``reused``, ``wall_time_s``, ``executor``, ``seed``,
+        ``repeats``, ``code_version`` and ``store``.
+
+    Raises
+    ------
+    InvalidInputError
+        Bad arguments (``ConfigError``, a subclass, for a bad grid, executor or store, or
+        an unreachable Dask scheduler).  All checks happen before any point is computed
+        and before the store is created or written.  A point that raises does *not* make
+        ``run_sweep`` raise: it is recorded in the ``error`` column (and the store).
+
+    Examples
+    --------
+    >>> from edgeopt.sweep import run_sweep
+    >>> from edgeopt.sweep.demo import rayleigh_outage
+    >>> table = run_sweep(rayleigh_outage, {"snr_db": [0, 10], "rate_bps_hz": [1.0]},
+    ...                   seed=7, repeats=2, executor="serial", progress=False)
+    >>> table[["snr_db", "repeat", "outage_exact"]].round(3)
+       snr_db  repeat  outage_exact
+    0       0       0         0.632
+    1       0       1         0.632
+    2      10       0         0.095
+    3      10       1         0.095
+    >>> int(table.attrs["sweep"]["failures"])
+    0
+    """
+    wall_start = time.perf_counter()
+    if not callable(func):
+        raise InvalidInputError(f"func={func!r} is invalid: expected a callable")
+    seed = check_int(seed, "seed", min_value=0)
+    repeats = check_int(repeats, "repeats", min_value=1)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", min_value=1)
+    progress = check_bool(progress, "progress")
+    force = check_bool(force, "force")
+    spec = parse_executor(executor)
+    points = expand_grid(grid)
+    store_path: Path | None = None
+    if store is not None:
+        if not isinstance(store, str | os.PathLike) or not str(store):
+            raise ConfigError(f"store={store!r} is invalid: expected a file path")
+        store_path = Path(store)
+        ResultStore.check_usable(store_path)
+    if spec.kind == "processes":
+        try:
+            pickle.dumps(func)
+        except Exception as exc:
+            raise InvalidInputError(
+                f"func={func!r} cannot be sent to worker processes ({exc}): define it at module "
+                "level in an importable module, or use executor='serial'"
+            ) from exc
+
+    code = code_version(func)
+    jobs: list[tuple[dict[str, Any], int, str, str]] = []
+    for p in points:
+        params_json = canonical_json(p)
+        for r in range(repeats):
+            jobs.append((p, r, point_key(code, seed, p, r), params_json))
+
+    results: dict[int, tuple[str, str | None, str | None]] = {}
+    if store_path is not None and not force:
+        stored = _peek_store(store_path, {key for _, _, key, _ in jobs})
+        for i, (_, _, key, _) in enumerate(jobs):
+            if key in stored and stored[key][0] == "ok":
+                results[i] = stored[key]
+    reused = len(results)
+    pending = collections.deque(i for i in range(len(jobs)) if i not in results)
+
+    backend = make_backend(spec) if pending else None  # may fail: store still untouched
+    db: ResultStore | None = None
+    bar = Progress(len(jobs), done=reused, enabled=progress)
+    try:
+        if store_path is not None:
+            db = ResultStore(store_path)
+        if backend is not None:
+            _drive(backend, func, seed, jobs, pending, results, db, bar, batch_size, code)
+    finally:
+        bar.close()
+        if backend is not None:
+            backend.close()
+        if db is not None:
+            db.close()
+
+    table = _build_table(points, repeats, results)
+    failures = sum(1 for status, _, _ in results.values() if status == "error")
+    table.attrs["sweep"] = {
+        "points": len(jobs),
+        "failures": failures,
+        "computed": len(jobs) - reused,
+        "reused": reused,
+        "wall_time_s": time.perf_counter() - wall_start,
+        "executor": spec.label,
+        "seed": seed,
+        "repeats": repeats,
+        "code_version": code,
+        "store": None if store_path is None else str(store_path),
+    }
+    return table
+
+
+def _drive(
+    backend: Any,
+    func: PointFunc,
+    seed: int,
+    jobs: list[tuple[dict[str, Any], int, str, str]],
+    pending: collections.deque[int],
+    results: dict[int, tuple[str, str | None, str | None]],
+    db: ResultStore | None,
+    bar: Progress,
+    batch_size: int | None,
+    code: str,
+) -> None:
+    """Keep every worker busy, store each finished point as it comes back."""
+    batcher = Batcher(batch_size, backend.target_task_s)
+    attempts: collections.Counter[int] = collections.Counter()
+    inflight: dict[Any, list[int]] = {}
+
+    def record(index: int, status: str, outputs: str | None, error: str | None, el: float) -> None:
+        params, repeat, key, params_json = jobs[index]
+        if db is not None:
+            db.put(
+                key,
+                code=code,
+                seed=seed,
+                params_json=params_json,
+                repeat=repeat,
+                status=status,
+                outputs_json=outputs,
+                error=error,
+                elapsed_s=el,
+            )
+        results[index] = (status, outputs, error)
+        bar.update(1, failed=int(status == "error"))
+
+    while pending or inflight:
+        while pending and len(inflight) < 2 * backend.workers():
+            size = batcher.next_size(len(pending), backend.workers())
+            batch = [pending.popleft() for _ in range(size)]
+            items = [(i, jobs[i][0], jobs[i][1]) for i in batch]
+            inflight[backend.submit(func, seed, items)] = batch
+        for handle in backend.wait(list(inflight)):
+            batch = inflight.pop(handle)
+            try:
+                records = backend.result(handle)
+            except BrokenProcessPool as exc:
+                backend.recover()
+                for i in batch:
+                    attempts[i] += 1
+                    if attempts[i] >= MAX_ATTEMPTS:
+                        record(i, "error", None, f"worker process died: {exc!r}", 0.0)
+                    else:
+                        pending.appendleft(i)
+                batcher.fixed = 1  # isolate the point that kills its worker
+                continue
+            except Exception as exc:  # e.g. distributed.KilledWorker, unpicklable result
+                text = f"task failed as a whole: {type(exc).__name__}: {exc}"
+                for i in batch:
+                    record(i, "error", None, text, 0.0)
+                continue
+            for index, status, outputs, error, elapsed in records:
+                batcher.observe(elapsed)
+                record(index, status, outputs, error, elapsed)

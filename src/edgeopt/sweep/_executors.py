@@ -1,0 +1,335 @@
+"""The executors of a sweep behind one seam: serial, process pool, Dask.
+
+The driver hands a backend batches of points, ``(index, params, repeat)``; a worker runs
+:func:`run_batch` on a batch and sends back one ``(index, status, outputs_json, error,
+elapsed_s)`` record per point.  Seeds are derived inside the worker from the root seed, the
+point and the repeat index only, so every backend computes bit-identical results.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import math
+import multiprocessing
+import os
+import re
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edgeopt.errors import ConfigError
+from edgeopt.sweep._grid import RESERVED_COLUMNS, point_seed
+
+Item = tuple[int, dict[str, Any], int]
+Record = tuple[int, str, str | None, str | None, float]
+
+EXECUTOR_CHOICES = ("serial", "processes", "dask", "tcp://HOST:PORT")
+_ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+)(:\d{1,5})?$")
+
+#: Seconds to wait for a Dask scheduler to answer (override: EDGEOPT_DASK_TIMEOUT).
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+
+
+def _plain(value: Any, where: str) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v, where) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, where) for k, v in value.items()}
+    raise TypeError(
+        f"output {where!r} has type {type(value).__name__}: expected a number, string, bool, "
+        "None, or a list/dict/array of those"
+    )
+
+
+def encode_outputs(result: Any, params: Mapping[str, Any]) -> str:
+    """Check a point function's return value and encode it as JSON (NaN allowed)."""
+    if not isinstance(result, Mapping):
+        raise TypeError(
+            f"the point function returned {type(result).__name__}: expected a dict of outputs"
+        )
+    outputs = {}
+    for key, value in result.items():
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"output name {key!r}: expected a non-empty string")
+        if key in params or key in RESERVED_COLUMNS:
+            raise ValueError(
+                f"output name {key!r} clashes with a parameter or a reserved column "
+                f"({', '.join(sorted(RESERVED_COLUMNS))})"
+            )
+        outputs[key] = _plain(value, key)
+    return json.dumps(outputs, separators=(",", ":"))
+
+
+def run_batch(
+    func: Callable[[dict[str, Any], np.random.Generator], Any], seed: int, items: Sequence[Item]
+) -> list[Record]:
+    """Compute a batch of points (runs in a worker); never raises for a failing point."""
+    records: list[Record] = []
+    for index, params, repeat in items:
+        start = time.perf_counter()
+        try:
+            rng = np.random.default_rng(point_seed(seed, params, repeat))
+            result = func(dict(params), rng)
+            encoded = encode_outputs(result, params)
+        except Exception:
+            records.append(
+                (index, "error", None, traceback.format_exc(), time.perf_counter() - start)
+            )
+        else:
+            records.append((index, "ok", encoded, None, time.perf_counter() - start))
+    return records
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """A parsed ``executor`` argument."""
+
+    kind: str  # "serial", "processes", "dask" or "address"
+    address: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.address if self.address else self.kind
+
+
+def parse_executor(executor: Any) -> ExecutorSpec:
+    """Check an ``executor`` argument (no side effect).
+
+    Raises
+    ------
+    ConfigError
+        Naming the value and the accepted forms.
+    """
+    if isinstance(executor, str):
+        if executor in ("serial", "processes", "dask"):
+            return ExecutorSpec(executor)
+        if _ADDRESS.match(executor):
+            return ExecutorSpec("address", executor)
+    raise ConfigError(
+        f"executor={executor!r} is invalid: expected one of " + ", ".join(EXECUTOR_CHOICES)
+    )
+
+
+def cpu_count() -> int:
+    """Usable CPU cores of this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Backend:
+    """Interface of an executor: submit batches, wait for any, fetch records."""
+
+    #: Wall time a batch should take when batch sizes are chosen automatically.
+    target_task_s = 0.1
+    #: Whether a failing task (not point) should be retried with smaller batches.
+    retry_broken = False
+
+    def workers(self) -> int:
+        raise NotImplementedError
+
+    def submit(self, func: Any, seed: int, items: list[Item]) -> Any:
+        raise NotImplementedError
+
+    def wait(self, handles: list[Any]) -> list[Any]:
+        raise NotImplementedError
+
+    def result(self, handle: Any) -> list[Record]:
+        raise NotImplementedError
+
+    def recover(self) -> None:
+        """Called after a task failed as a whole (e.g. a dead worker process)."""
+
+    def close(self) -> None:
+        pass
+
+
+class SerialBackend(Backend):
+    """Runs each batch in the driver process as it is submitted."""
+
+    def workers(self) -> int:
+        return 1
+
+    def submit(self, func: Any, seed: int, items: list[Item]) -> Any:
+        fut: cf.Future[list[Record]] = cf.Future()
+        fut.set_result(run_batch(func, seed, items))
+        return fut
+
+    def wait(self, handles: list[Any]) -> list[Any]:
+        return list(handles)
+
+    def result(self, handle: Any) -> list[Record]:
+        return handle.result()  # type: ignore[no-any-return]
+
+
+class ProcessBackend(Backend):
+    """A standard-library process pool (``forkserver`` start method where available)."""
+
+    retry_broken = True
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        self._n = max_workers or cpu_count()
+        methods = multiprocessing.get_all_start_methods()
+        self._ctx = multiprocessing.get_context(
+            "forkserver" if "forkserver" in methods else "spawn"
+        )
+        self._pool = cf.ProcessPoolExecutor(max_workers=self._n, mp_context=self._ctx)
+
+    def workers(self) -> int:
+        return self._n
+
+    def submit(self, func: Any, seed: int, items: list[Item]) -> Any:
+        return self._pool.submit(run_batch, func, seed, items)
+
+    def wait(self, handles: list[Any]) -> list[Any]:
+        done, _ = cf.wait(handles, return_when=cf.FIRST_COMPLETED)
+        return list(done)
+
+    def result(self, handle: Any) -> list[Record]:
+        return handle.result()  # type: ignore[no-any-return]
+
+    def recover(self) -> None:
+        if getattr(self._pool, "_broken", False):
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = cf.ProcessPoolExecutor(max_workers=self._n, mp_context=self._ctx)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskBackend(Backend):
+    """A Dask client: a ``LocalCluster`` started for the run, or an existing scheduler."""
+
+    target_task_s = 0.5
+
+    def __init__(self, address: str | None) -> None:
+        import logging
+
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - dask is an optional extra
+            raise ConfigError(
+                "the Dask executors need the 'dask' extra: pip install 'edgeopt[dask]'"
+            ) from exc
+        self._cluster = None
+        timeout = float(os.environ.get("EDGEOPT_DASK_TIMEOUT", DEFAULT_CONNECT_TIMEOUT_S))
+        if address is None:
+            n = cpu_count()
+            self._cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self._client = Client(self._cluster)
+        else:
+            _probe(address, timeout)
+            try:
+                self._client = Client(address, timeout=timeout)
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(
+                    f"executor={address!r} is unreachable: no Dask scheduler answered within "
+                    f"{timeout:g} s ({type(exc).__name__}: {exc}); start one with "
+                    "`dask scheduler` and `dask worker ADDRESS`"
+                ) from exc
+        self._n_cache = (0.0, 1)
+
+    def workers(self) -> int:
+        now = time.monotonic()
+        if now - self._n_cache[0] > 2.0:
+            n = sum(self._client.nthreads().values())
+            self._n_cache = (now, max(1, n))
+        return self._n_cache[1]
+
+    def submit(self, func: Any, seed: int, items: list[Item]) -> Any:
+        return self._client.submit(run_batch, func, seed, items, pure=False)
+
+    def wait(self, handles: list[Any]) -> list[Any]:
+        from distributed import wait
+
+        done, _ = wait(handles, return_when="FIRST_COMPLETED")
+        return list(done)
+
+    def result(self, handle: Any) -> list[Record]:
+        records = handle.result()
+        handle.release()
+        return records  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        try:
+            self._client.close()
+        finally:
+            if self._cluster is not None:
+                self._cluster.close()
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Fail fast (and clearly) when nothing listens at a scheduler address."""
+    import socket
+
+    match = _ADDRESS.match(address)
+    assert match is not None
+    host = match.group(2).strip("[]")
+    port = int(match.group(3)[1:]) if match.group(3) else 8786
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"executor={address!r} is unreachable: cannot open a connection to {host} port "
+            f"{port} ({exc}); start a scheduler with `dask scheduler` and workers with "
+            "`dask worker ADDRESS`"
+        ) from exc
+
+
+def make_backend(spec: ExecutorSpec) -> Backend:
+    """Start the executor described by ``spec`` (may raise :class:`ConfigError`)."""
+    if spec.kind == "serial":
+        return SerialBackend()
+    if spec.kind == "processes":
+        return ProcessBackend()
+    return DaskBackend(spec.address)
+
+
+class Batcher:
+    """Chooses how many points go in the next task.
+
+    A fixed ``batch_size`` is used as is.  Otherwise the first tasks hold one point; then
+    the size aims at ``target_task_s`` of work per task, using a running mean of the
+    measured time per point, and never exceeds a share of the remaining points that keeps
+    every worker busy (``remaining / (2 * workers)``).
+    """
+
+    def __init__(self, batch_size: int | None, target_task_s: float) -> None:
+        self.fixed = batch_size
+        self.target = target_task_s
+        self.total_s = 0.0
+        self.count = 0
+
+    def observe(self, elapsed_s: float) -> None:
+        self.total_s += elapsed_s
+        self.count += 1
+
+    def next_size(self, remaining: int, workers: int) -> int:
+        if self.fixed is not None:
+            return max(1, min(self.fixed, remaining))
+        if self.count == 0:
+            return 1
+        mean = max(self.total_s / self.count, 1e-6)
+        size = int(self.target / mean)
+        share = math.ceil(remaining / (2 * workers))
+        return max(1, min(size, share, 10_000, remaining))

@@ -1,0 +1,269 @@
+"""Grids of parameter points, canonical hashing and per-point seeds.
+
+A grid is a dict.  A ``str`` key maps one parameter to a list of values; the lists of all
+such keys are *crossed* (Cartesian product, the last key varying fastest).  A ``tuple`` key
+names a *zipped* group: its value is a list of tuples, one value per name, and the group
+contributes its rows as one crossed factor::
+
+    {"snr_db": [0, 10], ("num_devices", "bandwidth_hz"): [(10, 1e6), (20, 2e6)]}
+
+gives four points.  Each point is a plain ``dict`` of parameter name to value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import itertools
+import json
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from edgeopt.errors import ConfigError
+
+__all__ = ["expand_grid", "point_seed", "params_hash", "code_version"]
+
+#: Column names the result table uses itself; no parameter or output may take them.
+RESERVED_COLUMNS = frozenset({"repeat", "error"})
+
+
+def _normalize_value(value: Any, where: str) -> Any:
+    """A JSON-able, canonical copy of one parameter value (NumPy scalars to Python)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        value = value.tolist()
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        out = float(value)
+        if not math.isfinite(out):
+            raise ConfigError(f"{where}={value!r} is invalid: expected a finite number")
+        return out
+    if isinstance(value, list | tuple):
+        return [_normalize_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        out_map = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ConfigError(f"{where} has key {k!r}: expected string keys")
+            out_map[k] = _normalize_value(v, f"{where}[{k!r}]")
+        return out_map
+    raise ConfigError(
+        f"{where}={value!r} is invalid: expected a number, string, bool, None, or a list "
+        "or dict of those"
+    )
+
+
+def _check_name(name: Any, where: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where} has parameter name {name!r}: expected a non-empty string")
+    if name in RESERVED_COLUMNS:
+        raise ConfigError(
+            f"parameter name {name!r} is reserved (result columns: "
+            f"{', '.join(sorted(RESERVED_COLUMNS))})"
+        )
+    return name
+
+
+def _as_list(values: Any, where: str) -> list[Any]:
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Sequence):
+        raise ConfigError(f"{where}={values!r} is invalid: expected a list of values")
+    if len(values) == 0:
+        raise ConfigError(f"{where} is an empty list: expected at least one value")
+    return list(values)
+
+
+def normalize_grid(grid: Any) -> list[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
+    """Check a grid and return its factors as ``[(names, rows), ...]``.
+
+    Raises
+    ------
+    ConfigError
+        Not a dict, empty lists, unequal zipped rows, repeated names, bad values.
+    """
+    if not isinstance(grid, Mapping):
+        raise ConfigError(f"grid={grid!r} is invalid: expected a dict of parameter lists")
+    factors: list[tuple[tuple[str, ...], list[tuple[Any, ...]]]] = []
+    seen: set[str] = set()
+    for key, values in grid.items():
+        if isinstance(key, tuple):
+            names = tuple(_check_name(k, "grid") for k in key)
+            if not names:
+                raise ConfigError("grid has an empty zipped group () : expected names")
+            rows = []
+            for i, row in enumerate(_as_list(values, f"grid[{key!r}]")):
+                row_list = _as_list(row, f"grid[{key!r}][{i}]")
+                if len(row_list) != len(names):
+                    raise ConfigError(
+                        f"grid[{key!r}][{i}]={row!r} is invalid: expected {len(names)} values, "
+                        f"one for each of {names}"
+                    )
+                rows.append(
+                    tuple(
+                        _normalize_value(v, f"grid[{key!r}][{i}][{n!r}]")
+                        for n, v in zip(names, row_list, strict=True)
+                    )
+                )
+        else:
+            names = (_check_name(key, "grid"),)
+            rows = [
+                (_normalize_value(v, f"grid[{key!r}][{i}]"),)
+                for i, v in enumerate(_as_list(values, f"grid[{key!r}]"))
+            ]
+        for n in names:
+            if n in seen:
+                raise ConfigError(f"parameter {n!r} appears twice in the grid")
+            seen.add(n)
+        factors.append((names, rows))
+    return factors
+
+
+def expand_grid(grid: Mapping[Any, Any]) -> list[dict[str, Any]]:
+    """List every parameter point of a grid, in a fixed order.
+
+    Parameters
+    ----------
+    grid : dict
+        ``str`` keys map a parameter to a list of values (crossed); a ``tuple`` of names
+        maps to a list of equal-length tuples (zipped: varied together).  Values are
+        numbers, strings, bools, None, or lists/dicts of those; NumPy scalars and arrays
+        are converted to Python values.
+
+    Returns
+    -------
+    list of dict
+        One dict per point: the Cartesian product of the factors in key order, the last
+        factor varying fastest.  An empty grid ``{}`` has one point, ``{}``.
+
+    Raises
+    ------
+    ConfigError
+        Empty lists, zipped rows of the wrong length, a name used twice, a reserved name
+        (``repeat``, ``error``), or a value that is not plain data (NaN and inf included).
+
+    Examples
+    --------
+    >>> from edgeopt.sweep import expand_grid
+    >>> expand_grid({"snr_db": [0, 10], ("k", "b_hz"): [(1, 1e6), (2, 2e6)]})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'snr_db': 0, 'k': 1, 'b_hz': 1000000.0}, {'snr_db': 0, 'k': 2, 'b_hz': 2000000.0},
+     {'snr_db': 10, 'k': 1, 'b_hz': 1000000.0}, {'snr_db': 10, 'k': 2, 'b_hz': 2000000.0}]
+    """
+    factors = normalize_grid(grid)
+    points = []
+    for combo in itertools.product(*(rows for _, rows in factors)):
+        point: dict[str, Any] = {}
+        for (names, _), row in zip(factors, combo, strict=True):
+            point.update(zip(names, row, strict=True))
+        points.append(point)
+    return points
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON text (sorted keys, no spaces, no NaN) of plain data."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def params_hash(params: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of one parameter point.
+
+    The hash depends only on the names and values (not on dict order), so it is stable
+    across runs, machines and Python versions.  ``1`` and ``1.0`` hash differently, as the
+    point function may treat them differently.
+
+    Examples
+    --------
+    >>> from edgeopt.sweep import params_hash
+    >>> params_hash({"a": 1, "b": "x"}) == params_hash({"b": "x", "a": 1})
+    True
+    >>> params_hash({"a": 1}) == params_hash({"a": 1.0})
+    False
+    """
+    normal = _normalize_value(dict(params), "params")
+    return hashlib.sha256(canonical_json(normal).encode()).hexdigest()
+
+
+def seed_words(params: Mapping[str, Any]) -> tuple[int, int, int, int]:
+    """The first 128 bits of :func:`params_hash` as four 32-bit words."""
+    digest = bytes.fromhex(params_hash(params))
+    w = np.frombuffer(digest[:16], dtype="<u4")
+    return (int(w[0]), int(w[1]), int(w[2]), int(w[3]))
+
+
+def point_seed(seed: int, params: Mapping[str, Any], repeat: int = 0) -> np.random.SeedSequence:
+    """The seed of one point of a sweep.
+
+    ``SeedSequence(entropy=seed, spawn_key=(w0, w1, w2, w3, repeat))`` where ``w0..w3`` are
+    the first 128 bits of the SHA-256 of the point's canonical JSON
+    (:func:`params_hash`).  It depends only on the root seed, the point and the repeat
+    index: never on the executor, the number of workers, the batch size, the completion
+    order or the other points of the grid.  Use it to recompute one point by hand.
+
+    Parameters
+    ----------
+    seed : int >= 0
+        Root seed of the sweep.
+    params : dict
+        The parameter point.
+    repeat : int >= 0
+        Monte Carlo repeat index.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt.sweep import point_seed
+    >>> a = np.random.default_rng(point_seed(1, {"snr_db": 10}, 0)).random()
+    >>> b = np.random.default_rng(point_seed(1, {"snr_db": 10}, 0)).random()
+    >>> c = np.random.default_rng(point_seed(1, {"snr_db": 10}, 1)).random()
+    >>> a == b, a == c
+    (True, False)
+    """
+    return np.random.SeedSequence(entropy=seed, spawn_key=(*seed_words(params), int(repeat)))
+
+
+def code_version(func: Callable[..., Any]) -> str:
+    """A string identifying the code of a point function, part of every store key.
+
+    It joins the function's module and qualified name, the edgeopt version and the first
+    16 hex digits of the SHA-256 of the function's source text (when the source can be
+    read).  Editing the point function therefore invalidates its stored results; a change
+    in a helper it calls does not: use ``force=True`` (``--force``) after such a change.
+
+    Examples
+    --------
+    >>> from edgeopt.sweep import code_version
+    >>> from edgeopt.sweep.demo import rayleigh_outage
+    >>> code_version(rayleigh_outage).split("#")[0]
+    'edgeopt.sweep.demo:rayleigh_outage@edgeopt-0.1.0'
+    """
+    from edgeopt import __version__
+
+    target = inspect.unwrap(func)
+    module = getattr(target, "__module__", None) or type(target).__module__
+    qualname = getattr(target, "__qualname__", None) or type(target).__qualname__
+    try:
+        source = inspect.getsource(target)
+    except (OSError, TypeError):
+        source = ""
+    src_hash = hashlib.sha256(source.encode()).hexdigest()[:16] if source else "nosource"
+    return f"{module}:{qualname}@edgeopt-{__version__}#src-{src_hash}"
+
+
+def point_key(code: str, seed: int, params: Mapping[str, Any], repeat: int) -> str:
+    """Primary key of one stored result: hash of (code version, root seed, point, repeat)."""
+    normal = _normalize_value(dict(params), "params")
+    text = canonical_json({"code": code, "params": normal, "repeat": int(repeat), "seed": seed})
+    return hashlib.sha256(text.encode()).hexdigest()

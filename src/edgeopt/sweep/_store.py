@@ -1,0 +1,203 @@
+"""The SQLite results store of a sweep (written by the driver only)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edgeopt.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ResultStore", "read_store"]
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    key TEXT PRIMARY KEY,
+    code_version TEXT NOT NULL,
+    seed TEXT NOT NULL,
+    params TEXT NOT NULL,
+    repeat INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+    outputs TEXT,
+    error TEXT,
+    elapsed_s REAL,
+    finished_at REAL NOT NULL
+);
+"""
+
+
+class ResultStore:
+    """One SQLite file holding finished points, keyed by ``point_key``.
+
+    The file is opened in WAL mode with ``synchronous=NORMAL``: every finished point is
+    committed in its own transaction, and a committed transaction survives the driver
+    being killed (SIGKILL) at any moment.  Only the driver process writes to it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=60.0)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            with self._conn:
+                self._conn.executescript(_SCHEMA)
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?)",
+                    (SCHEMA_VERSION,),
+                )
+            (version,) = self._conn.execute(
+                "SELECT value FROM meta WHERE name = 'schema'"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"store={str(path)!r} is not a usable sweep store: {exc}") from exc
+        if version != SCHEMA_VERSION:
+            self._conn.close()
+            raise ConfigError(
+                f"store={str(path)!r} has schema version {version}: expected {SCHEMA_VERSION}"
+            )
+
+    @staticmethod
+    def check_usable(path: str | os.PathLike[str]) -> None:
+        """Raise :class:`ConfigError` if ``path`` exists and is not a sweep store.
+
+        Opens an existing file read-only (nothing is written); a missing file is fine.
+        """
+        p = Path(path)
+        if p.is_dir():
+            raise ConfigError(f"store={str(path)!r} is a folder: expected a file path")
+        if not p.exists():
+            return
+        try:
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=60.0)
+            try:
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"store={str(path)!r} is not a usable sweep store: {exc}") from exc
+        if tables and not {"meta", "results"} <= tables:
+            raise ConfigError(
+                f"store={str(path)!r} is an SQLite file of something else "
+                f"(tables {sorted(tables)}): expected a sweep store"
+            )
+
+    def load(self, keys: Iterable[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        """Stored ``(status, outputs_json, error)`` for those of ``keys`` that exist."""
+        wanted = set(keys)
+        found = {}
+        for key, status, outputs, error in self._conn.execute(
+            "SELECT key, status, outputs, error FROM results"
+        ):
+            if key in wanted:
+                found[key] = (status, outputs, error)
+        return found
+
+    def put(
+        self,
+        key: str,
+        *,
+        code: str,
+        seed: int,
+        params_json: str,
+        repeat: int,
+        status: str,
+        outputs_json: str | None,
+        error: str | None,
+        elapsed_s: float | None,
+    ) -> None:
+        """Insert or replace one finished point, in its own transaction."""
+        with self._conn:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO results (key, code_version, seed, params, repeat, status,"
+                " outputs, error, elapsed_s, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    code,
+                    str(seed),
+                    params_json,
+                    int(repeat),
+                    status,
+                    outputs_json,
+                    error,
+                    elapsed_s,
+                    time.time(),
+                ),
+            )
+
+    def close(self) -> None:
+        """Close the connection (the WAL is checkpointed into the main file)."""
+        self._conn.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def read_store(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Every row of a sweep store, as a DataFrame (for inspection and debugging).
+
+    Parameters
+    ----------
+    path : str or path-like
+        An SQLite file written by :func:`edgeopt.sweep.run_sweep`.  Opened read-only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``key``, ``code_version``, ``seed``, ``params`` (dict), ``repeat``,
+        ``status`` (``"ok"`` or ``"error"``), ``outputs`` (dict or None), ``error`` (the
+        full traceback of a failed point, else None), ``elapsed_s`` and ``finished_at``
+        (Unix time), in insertion order.
+
+    Raises
+    ------
+    ConfigError
+        If the file does not exist or is not a sweep store.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from edgeopt.sweep import run_sweep, read_store
+    >>> from edgeopt.sweep.demo import rayleigh_outage
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "s.sqlite"
+    >>> _ = run_sweep(rayleigh_outage, {"snr_db": [0, 10], "rate_bps_hz": [1.0]}, seed=1,
+    ...               executor="serial", store=path, progress=False)
+    >>> rows = read_store(path)
+    >>> rows["status"].tolist(), sorted(p["snr_db"] for p in rows["params"])
+    (['ok', 'ok'], [0, 10])
+    """
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"store={str(path)!r} does not exist")
+    ResultStore.check_usable(p)
+    conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=60.0)
+    try:
+        cur = conn.execute(
+            "SELECT key, code_version, seed, params, repeat, status, outputs, error, elapsed_s,"
+            " finished_at FROM results ORDER BY rowid"
+        )
+        cols = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    finally:
+        conn.close()
+    table = pd.DataFrame(rows, columns=cols)
+    table["params"] = [json.loads(s) for s in table["params"]]
+    table["outputs"] = [None if s is None else json.loads(s) for s in table["outputs"]]
+    table["seed"] = [int(s) for s in table["seed"]]
+    return table
