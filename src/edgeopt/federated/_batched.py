@@ -1,0 +1,168 @@
+"""Local training of all clients: batched with torch.func, and the sequential reference.
+
+Both paths run plain SGD, ``θ ← θ − lr·∇ℓ(θ)``, from the same global parameters on the same
+mini-batches.  The mini-batches are drawn once per round by :func:`sample_batches` from the
+NumPy generator, client after client within each step, so the two paths see identical
+indices.  Clients with different data sizes stack because every batch is padded to the
+largest batch of the round and carries a 0/1 mask: a client's loss is the masked mean over
+its own samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+__all__ = ["sample_batches", "pad_client_data", "train_batched", "train_sequential"]
+
+
+def sample_batches(
+    sizes: Sequence[int] | NDArray[np.int64], batch_size: int | None, local_steps: int, rng: np.random.Generator
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """Mini-batch indices of every client for every local step of one round.
+
+    Client ``i`` with ``n_i`` samples uses batches of ``b_i = min(batch_size, n_i)`` samples
+    (all of them for ``batch_size=None``), drawn without replacement within a step and
+    independently across steps (``rng.permutation(n_i)[:b_i]``; for ``b_i = n_i`` the whole
+    local set, i.e. full-batch gradient descent).
+
+    Returns
+    -------
+    index : numpy.ndarray of int64, shape (local_steps, K, B)
+        Local sample indices, ``B = max_i b_i``; padding entries are 0.
+    mask : numpy.ndarray of float32, shape (local_steps, K, B)
+        1 for real samples, 0 for padding.
+    """
+    sizes_arr = np.asarray(sizes, dtype=np.int64)
+    b = sizes_arr.copy() if batch_size is None else np.minimum(sizes_arr, batch_size)
+    width = int(b.max())
+    k = sizes_arr.size
+    index = np.zeros((local_steps, k, width), dtype=np.int64)
+    mask = np.zeros((local_steps, k, width), dtype=np.float32)
+    for step in range(local_steps):
+        for i in range(k):
+            index[step, i, : b[i]] = rng.permutation(int(sizes_arr[i]))[: b[i]]
+            mask[step, i, : b[i]] = 1.0
+    return index, mask
+
+
+def pad_client_data(
+    x: torch.Tensor, y: torch.Tensor, parts: Sequence[NDArray[np.int64]]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack the clients' local data as ``(K, n_max, D)`` features and ``(K, n_max)`` labels."""
+    n_max = max(len(p) for p in parts)
+    xs = x.new_zeros((len(parts), n_max, x.shape[1]))
+    ys = y.new_zeros((len(parts), n_max))
+    for i, p in enumerate(parts):
+        idx = torch.as_tensor(p, device=x.device)
+        xs[i, : len(p)] = x[idx]
+        ys[i, : len(p)] = y[idx]
+    return xs, ys
+
+
+def _masked_loss(
+    model: nn.Module,
+    params: dict[str, torch.Tensor],
+    buffers: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+) -> torch.Tensor:
+    logits = functional_call(model, (params, buffers), (x,))
+    loss = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+    return (loss * mask).sum() / mask.sum()
+
+
+def train_batched(
+    model: nn.Module,
+    global_params: dict[str, torch.Tensor],
+    xs: torch.Tensor,
+    ys: torch.Tensor,
+    index: NDArray[np.int64],
+    mask: NDArray[np.float32],
+    lr: float,
+) -> dict[str, torch.Tensor]:
+    """Run the local SGD steps of all clients at once (``vmap`` over stacked parameters).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Architecture shared by all clients (its own parameters are not used).
+    global_params : dict of str to torch.Tensor
+        Starting point of every client.
+    xs, ys : torch.Tensor, shapes (K, n_max, D) and (K, n_max)
+        Padded local data (:func:`pad_client_data`).
+    index, mask : numpy.ndarray, shape (local_steps, K, B)
+        From :func:`sample_batches`.
+    lr : float
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Final local parameters, each of shape ``(K, *param.shape)``.
+    """
+    k = xs.shape[0]
+    buffers = {name: b for name, b in model.named_buffers()}
+    params = {
+        n: p.detach().unsqueeze(0).expand(k, *p.shape).clone() for n, p in global_params.items()
+    }
+    rows = torch.arange(k, device=xs.device)[:, None]
+    idx_t = torch.as_tensor(index, device=xs.device)
+    mask_t = torch.as_tensor(mask, device=xs.device, dtype=xs.dtype)
+
+    def loss_fn(
+        p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, m: torch.Tensor
+    ) -> torch.Tensor:
+        return _masked_loss(model, p, buffers, x, y, m)
+
+    step_grad = vmap(grad(loss_fn))
+    with torch.no_grad():
+        for step in range(index.shape[0]):
+            xb = xs[rows, idx_t[step]]
+            yb = ys[rows, idx_t[step]]
+            with torch.enable_grad():
+                grads = step_grad(params, xb, yb, mask_t[step])
+            params = {n: params[n] - lr * grads[n] for n in params}
+    return params
+
+
+def train_sequential(
+    model: nn.Module,
+    global_params: dict[str, torch.Tensor],
+    xs: torch.Tensor,
+    ys: torch.Tensor,
+    index: NDArray[np.int64],
+    mask: NDArray[np.float32],
+    lr: float,
+) -> dict[str, torch.Tensor]:
+    """The reference: a Python loop over clients, autograd on an ``nn.Module`` per step.
+
+    Same inputs and output as :func:`train_batched`; each client's loss is the mean over
+    its unpadded batch.
+    """
+    k = xs.shape[0]
+    out: dict[str, list[torch.Tensor]] = {n: [] for n in global_params}
+    named = dict(model.named_parameters())
+    for i in range(k):
+        with torch.no_grad():
+            for n, p in global_params.items():
+                named[n].copy_(p)
+        for step in range(index.shape[0]):
+            b = int(mask[step, i].sum())
+            idx = torch.as_tensor(index[step, i, :b], device=xs.device)
+            model.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(model(xs[i, idx]), ys[i, idx])
+            loss.backward()
+            with torch.no_grad():
+                for p in named.values():
+                    if p.grad is not None:
+                        p.sub_(lr * p.grad)
+        for n in global_params:
+            out[n].append(named[n].detach().clone())
+    model.zero_grad(set_to_none=True)
+    return {n: torch.stack(v) for n, v in out.items()}

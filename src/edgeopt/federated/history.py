@@ -1,0 +1,91 @@
+"""The per-round record of a federated training run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["History"]
+
+
+@dataclass(frozen=True)
+class History:
+    """What happened in each round of :func:`~edgeopt.federated.run_fedavg`.
+
+    Every array has shape ``(rounds,)``; entry ``r`` describes round ``r + 1`` (the model
+    after its aggregation).
+
+    Parameters
+    ----------
+    test_accuracy : numpy.ndarray of float64
+        Accuracy of the global model on the test set.
+    train_loss : numpy.ndarray of float64
+        Cross-entropy of the global model on the whole training set (all clients' data).
+    selected_count : numpy.ndarray of int64
+        Devices whose updates were aggregated.
+    round_latency_s : numpy.ndarray of float64
+        Wall time of the round: local computation plus uplink (see the aggregation model).
+    cumulative_latency_s : numpy.ndarray of float64
+    round_energy_j : numpy.ndarray of float64
+        Energy spent by all devices in the round (computation plus transmission).
+    cumulative_energy_j : numpy.ndarray of float64
+    uplink_bits : numpy.ndarray of float64
+        Bits sent by all devices in the round (digital schemes; ``0`` for analog AirComp,
+        whose cost shows in latency and energy).
+    cumulative_uplink_bits : numpy.ndarray of float64
+    aggregation_mse : numpy.ndarray of float64
+        The aggregation model's predicted per-entry error of the weighted sum (AirComp's
+        ``aircomp_mse``; 0 for error-free schemes).
+    initial_test_accuracy : float
+        Accuracy of the initial model, before round 1.
+    info : dict
+        Run settings (data, model, clients, ...), for reports.
+    """
+
+    test_accuracy: NDArray[np.float64]
+    train_loss: NDArray[np.float64]
+    selected_count: NDArray[np.int64]
+    round_latency_s: NDArray[np.float64]
+    cumulative_latency_s: NDArray[np.float64]
+    round_energy_j: NDArray[np.float64]
+    cumulative_energy_j: NDArray[np.float64]
+    uplink_bits: NDArray[np.float64]
+    cumulative_uplink_bits: NDArray[np.float64]
+    aggregation_mse: NDArray[np.float64]
+    initial_test_accuracy: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rounds(self) -> int:
+        """Number of rounds recorded."""
+        return int(self.test_accuracy.size)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per round (column ``round`` counts from 1), one column per array.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        import pandas as pd
+
+        cols = {
+            "round": np.arange(1, self.rounds + 1),
+            "test_accuracy": self.test_accuracy,
+            "train_loss": self.train_loss,
+            "selected_count": self.selected_count,
+            "round_latency_s": self.round_latency_s,
+            "cumulative_latency_s": self.cumulative_latency_s,
+            "round_energy_j": self.round_energy_j,
+            "cumulative_energy_j": self.cumulative_energy_j,
+            "uplink_bits": self.uplink_bits,
+            "cumulative_uplink_bits": self.cumulative_uplink_bits,
+            "aggregation_mse": self.aggregation_mse,
+        }
+        return pd.DataFrame(cols)
