@@ -1,0 +1,188 @@
+"""The over-the-air computation (AirComp) MSE model of Yang, Jiang, Shi and Ding (2020).
+
+``K`` single-antenna devices send ``b_i s_i`` (unit-variance symbols ``s_i``) at the same
+time; a base station with ``N`` antennas receives ``y = sum_i h_i b_i s_i + n`` with
+``n ~ CN(0, noise_w I)`` and estimates the weighted sum ``g = sum_i w_i s_i`` by
+``g_hat = m^H y / sqrt(eta)``.  With zero-forcing transmit scalars and the largest ``eta``
+that respects the per-device power budget, the mean squared error is
+
+.. math::
+
+    \\mathrm{MSE}(m, S) = \\frac{\\sigma^2}{P} \\, \\|m\\|^2 \\,
+    \\max_{i \\in S} \\frac{w_i^2}{|m^H h_i|^2}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edgeopt._validation import check_array, check_complex_array, check_scalar
+from edgeopt.errors import InvalidInputError
+
+__all__ = ["aircomp_mse", "transmit_scalars"]
+
+
+def _check_channels(channels: Any, name: str = "channels") -> NDArray[np.complex128]:
+    """Complex ``(K, N)`` channel matrix, finite, ``N >= 1``."""
+    arr = check_complex_array(channels, name, ndim=2)
+    if arr.shape[1] < 1:
+        raise InvalidInputError(
+            f"{name}=array(shape={arr.shape}) is invalid: expected at least one antenna (N >= 1)"
+        )
+    return arr
+
+
+def _check_beamformer(beamformer: Any, n_antennas: int) -> NDArray[np.complex128]:
+    m = check_complex_array(beamformer, "beamformer", shape=(n_antennas,))
+    if not np.any(m != 0):
+        raise InvalidInputError(
+            "beamformer=<all zeros> is invalid: expected a non-zero complex vector"
+        )
+    return m
+
+
+def _check_weights(weights: Any, n_devices: int) -> NDArray[np.float64]:
+    if weights is None:
+        return np.ones(n_devices)
+    return check_array(weights, "weights", shape=(n_devices,), positive=True)
+
+
+def aircomp_mse(
+    beamformer: Any,
+    channels: Any,
+    *,
+    power_w: float,
+    noise_w: float,
+    weights: Any = None,
+) -> float:
+    """Mean squared error of over-the-air aggregation with receive beamformer ``m``.
+
+    Computes ``MSE(m, S) = (noise_w / power_w) * ||m||^2 * max_i w_i^2 / |m^H h_i|^2`` over
+    the devices whose channels are given (the rows of ``channels``).  It is the error of the
+    estimator ``g_hat = m^H y / sqrt(eta)`` of ``g = sum_i w_i s_i`` with the transmit
+    scalars of :func:`transmit_scalars`.  The value is invariant to scaling ``m``.
+
+    Parameters
+    ----------
+    beamformer : array_like of complex, shape (N,)
+        Receive beamformer ``m`` (any non-zero scale).
+    channels : array_like of complex, shape (K, N)
+        Channel ``h_i`` of device ``i`` in row ``i``.  ``K = 0`` gives ``0.0`` (nothing to
+        aggregate).
+    power_w : float
+        Per-device transmit power budget ``P`` in watts, ``> 0``.
+    noise_w : float
+        Receiver noise power ``sigma^2`` per antenna in watts, ``> 0``.
+    weights : array_like of float, shape (K,), optional
+        Aggregation weights ``w_i > 0`` (e.g. local data-set sizes); default all ones.
+
+    Returns
+    -------
+    float
+        The MSE; ``inf`` when ``m`` is orthogonal to some ``h_i`` (that device cannot be
+        aligned), never NaN.
+
+    Raises
+    ------
+    InvalidInputError
+        Real-valued or non-finite channels, wrong shapes, a zero beamformer, non-positive
+        power, noise or weights.
+
+    References
+    ----------
+    K. Yang, T. Jiang, Y. Shi, Z. Ding, "Federated learning via over-the-air computation,"
+    IEEE Trans. Wireless Commun., vol. 19, no. 3, pp. 2022-2035, 2020, eq. (8)-(10).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt.aircomp import aircomp_mse
+    >>> h = np.array([[1 + 1j, 0j], [0j, 2j]])
+    >>> m = np.array([1 + 0j, 1 + 0j])
+    >>> round(aircomp_mse(m, h, power_w=1.0, noise_w=0.1), 4)
+    0.1
+    """
+    h = _check_channels(channels)
+    m = _check_beamformer(beamformer, h.shape[1])
+    power = check_scalar(power_w, "power_w", positive=True)
+    noise = check_scalar(noise_w, "noise_w", positive=True)
+    w = _check_weights(weights, h.shape[0])
+    if h.shape[0] == 0:
+        return 0.0
+    gains = np.abs(h @ np.conj(m)) ** 2  # |m^H h_i|^2
+    if np.any(gains == 0.0):
+        return float("inf")
+    norm2 = float(np.real(np.vdot(m, m)))
+    return float(noise / power * norm2 * np.max(w**2 / gains))
+
+
+def transmit_scalars(
+    beamformer: Any,
+    channels: Any,
+    *,
+    power_w: float,
+    weights: Any = None,
+) -> tuple[NDArray[np.complex128], float]:
+    """Zero-forcing transmit scalars ``b_i`` and the receive normalization ``eta``.
+
+    ``b_i = sqrt(eta) * w_i * conj(m^H h_i) / |m^H h_i|^2`` so that ``m^H h_i b_i =
+    sqrt(eta) w_i`` (every device arrives with its weight), and
+    ``eta = power_w * min_i |m^H h_i|^2 / w_i^2``, the largest value for which every
+    ``|b_i|^2 <= power_w``.
+
+    Parameters
+    ----------
+    beamformer : array_like of complex, shape (N,)
+        Receive beamformer ``m``.
+    channels : array_like of complex, shape (K, N)
+        Channels of the transmitting devices, one per row, ``K >= 1``.
+    power_w : float
+        Per-device power budget ``P`` in watts, ``> 0``.
+    weights : array_like of float, shape (K,), optional
+        Aggregation weights ``w_i > 0``; default all ones.
+
+    Returns
+    -------
+    b : numpy.ndarray of complex128, shape (K,)
+        Transmit scalars; ``max |b_i|^2 == power_w`` (up to rounding).
+    eta : float
+        Receive normalization ``eta > 0`` (``0.0`` if ``m`` is orthogonal to some channel,
+        in which case ``b`` is all zeros).
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`aircomp_mse`, and for ``K = 0``.
+
+    References
+    ----------
+    K. Yang, T. Jiang, Y. Shi, Z. Ding, "Federated learning via over-the-air computation,"
+    IEEE Trans. Wireless Commun., 2020, eq. (6)-(9).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt.aircomp import transmit_scalars
+    >>> h = np.array([[1 + 1j, 0j], [0j, 2j]])
+    >>> b, eta = transmit_scalars(np.array([1 + 0j, 1 + 0j]), h, power_w=1.0)
+    >>> round(eta, 6), np.round(np.abs(b) ** 2, 6).tolist()
+    (2.0, [1.0, 0.5])
+    """
+    h = _check_channels(channels)
+    if h.shape[0] == 0:
+        raise InvalidInputError(
+            f"channels=array(shape={h.shape}) is invalid: expected at least one device (K >= 1)"
+        )
+    m = _check_beamformer(beamformer, h.shape[1])
+    power = check_scalar(power_w, "power_w", positive=True)
+    w = _check_weights(weights, h.shape[0])
+    inner = h @ np.conj(m)  # m^H h_i
+    gains = np.abs(inner) ** 2
+    if np.any(gains == 0.0):
+        return np.zeros(h.shape[0], dtype=np.complex128), 0.0
+    eta = float(power * np.min(gains / w**2))
+    b = np.sqrt(eta) * w * np.conj(inner) / gains
+    return b.astype(np.complex128), eta
