@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edgeopt._validation import check_array, check_choice, check_int, check_rng, check_scalar
-from edgeopt.channel.pathloss import pathloss_db
+from edgeopt.channel.pathloss import PATHLOSS_MODELS, pathloss_db
 from edgeopt.errors import InvalidInputError
 
 __all__ = [
@@ -260,6 +260,7 @@ def uplink_channels(
     d = check_array(distances_m, "distances_m", ndim=(1, 2), positive=True)
     n_ant = check_int(num_antennas, "num_antennas", min_value=1)
     fading = check_choice(fading, "fading", FADING_MODELS)
+    pathloss = check_choice(pathloss, "pathloss", PATHLOSS_MODELS)
     sigma = check_scalar(shadowing_sigma_db, "shadowing_sigma_db", nonneg=True)
     if fading == "rician":
         if k_factor_db is None:

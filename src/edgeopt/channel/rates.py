@@ -401,9 +401,7 @@ def outage_probability(
     flat_x = np.ascontiguousarray(x.ravel())
     flat_rho = np.ascontiguousarray(rho.ravel())
     seeds = _stream_seeds(gen, flat_x.size)
-    _, _, count = _kernels.mc_rate_outage(
-        flat_rho, flat_x, seeds, n_ant, n_samples, False, True
-    )
+    _, _, count = _kernels.mc_rate_outage(flat_rho, flat_x, seeds, n_ant, n_samples, False, True)
     prob = (count / n_samples).reshape(x.shape)
     if want_se:
         return prob, np.sqrt(prob * (1.0 - prob) / n_samples)
