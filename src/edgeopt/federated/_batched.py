@@ -22,7 +22,10 @@ __all__ = ["sample_batches", "pad_client_data", "train_batched", "train_sequenti
 
 
 def sample_batches(
-    sizes: Sequence[int] | NDArray[np.int64], batch_size: int | None, local_steps: int, rng: np.random.Generator
+    sizes: Sequence[int] | NDArray[np.int64],
+    batch_size: int | None,
+    local_steps: int,
+    rng: np.random.Generator,
 ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
     """Mini-batch indices of every client for every local step of one round.
 

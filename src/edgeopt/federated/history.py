@@ -44,6 +44,9 @@ class History:
         ``aircomp_mse``; 0 for error-free schemes).
     initial_test_accuracy : float
         Accuracy of the initial model, before round 1.
+    initial_parameters, final_parameters : numpy.ndarray of float64, shape (d,)
+        The global model before round 1 and after the last round, flattened in the order
+        of ``model.named_parameters()``.
     info : dict
         Run settings (data, model, clients, ...), for reports.
     """
@@ -59,6 +62,8 @@ class History:
     cumulative_uplink_bits: NDArray[np.float64]
     aggregation_mse: NDArray[np.float64]
     initial_test_accuracy: float
+    initial_parameters: NDArray[np.float64]
+    final_parameters: NDArray[np.float64]
     info: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -240,6 +240,7 @@ def run_fedavg(
         key: [] for key in ("acc", "loss", "sel", "lat", "energy", "bits", "mse")
     }
     theta = _flat(global_params, batch=False)
+    theta0 = theta.detach().double().cpu().numpy()
     trainer = train_batched if batched else train_sequential
     start = time.perf_counter()
     for _ in range(n_rounds):
@@ -275,6 +276,8 @@ def run_fedavg(
         cumulative_uplink_bits=np.cumsum(bits),
         aggregation_mse=np.asarray(rec["mse"]),
         initial_test_accuracy=acc0,
+        initial_parameters=theta0,
+        final_parameters=theta.detach().double().cpu().numpy(),
         info={
             "data": ds.name,
             "model": model if isinstance(model, str) else getattr(model, "__name__", "custom"),

@@ -1,0 +1,175 @@
+"""Aggregation models: ideal, digital (TDMA/FDMA, compressed) and AirComp."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from edgeopt.aircomp import aircomp_mse, select_devices
+from edgeopt.channel import rayleigh
+from edgeopt.errors import InvalidInputError
+from edgeopt.federated import (
+    QSGD,
+    AirCompAggregation,
+    DigitalAggregation,
+    IdealAggregation,
+    TopK,
+)
+
+
+def _updates(k, d, seed=0):
+    g = np.random.default_rng(seed)
+    return torch.as_tensor(g.normal(0.3, 2.0, size=(k, d)), dtype=torch.float64)
+
+
+def test_ideal_is_weighted_mean_and_costs_compute_only():
+    u = _updates(5, 7)
+    sizes = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    out = IdealAggregation().aggregate(
+        u, sizes, compute_s=np.arange(5.0), compute_energy_j=np.ones(5)
+    )
+    expect = (sizes[:, None] * u.numpy()).sum(0) / sizes.sum()
+    assert np.allclose(out.update.numpy(), expect)
+    assert out.round_latency_s == 4.0 and out.energy_j == 5.0 and out.selected.all()
+
+
+@pytest.mark.parametrize("access", ["tdma", "fdma"])
+def test_digital_latency_and_energy_from_shannon_rates(access):
+    k, d, n_ant = 6, 100, 2
+    band, power, noise = 2e6, 0.2, 1e-2
+    t = np.linspace(0.01, 0.06, k)
+    e = np.full(k, 1e-3)
+    agg = DigitalAggregation(
+        band, power, noise, bits_per_entry=16, access=access, num_antennas=n_ant
+    )
+    agg.reset(k, d)
+    out = agg.aggregate(_updates(k, d), np.ones(k), rng=9, compute_s=t, compute_energy_j=e)
+    h = rayleigh((k, n_ant), np.random.default_rng(9))  # the same draw, replayed
+    gain = np.sum(np.abs(h) ** 2, axis=1)
+    bits = 16 * d
+    if access == "tdma":
+        rate = band * np.log2(1 + power * gain / noise)
+        latency = t.max() + np.sum(bits / rate)
+    else:
+        rate = band / k * np.log2(1 + k * power * gain / noise)
+        latency = np.max(bits / rate + t)
+    assert out.round_latency_s == pytest.approx(latency, rel=1e-12)
+    assert out.energy_j == pytest.approx(np.sum(power * bits / rate) + e.sum(), rel=1e-12)
+    assert out.uplink_bits == k * bits
+
+
+def test_digital_compressed_uses_exact_bits_and_decoded_updates():
+    k, d = 4, 50
+    u = _updates(k, d).float()
+    agg = DigitalAggregation(1e6, 1.0, 1e-3, compressor=TopK(k=5))
+    agg.reset(k, d)
+    out = agg.aggregate(u, np.ones(k), rng=0, compute_s=np.zeros(k), compute_energy_j=np.zeros(k))
+    assert out.uplink_bits == k * (32 + 5 * (32 + 6))
+    assert int((out.update != 0).sum()) <= k * 5
+    lossless = DigitalAggregation(1e6, 1.0, 1e-3, compressor=QSGD(1000))
+    lossless.reset(k, d)
+    out = lossless.aggregate(
+        u, np.ones(k), rng=0, compute_s=np.zeros(k), compute_energy_j=np.zeros(k)
+    )
+    assert torch.allclose(out.update, u.mean(0), atol=0.05)
+
+
+def test_aircomp_noiseless_with_all_devices_equals_ideal():
+    k, d = 8, 33  # odd d exercises the padding of the complex packing
+    u = _updates(k, d)
+    sizes = np.arange(1.0, k + 1)
+    zeros = np.zeros(k)
+    ideal = IdealAggregation().aggregate(u, sizes, compute_s=zeros, compute_energy_j=zeros)
+    air = AirCompAggregation(
+        num_antennas=3, power_w=1.0, noise_w=0.0, mse_target=1e-3, selection="all"
+    )
+    out = air.aggregate(u, sizes, rng=1, compute_s=zeros, compute_energy_j=zeros)
+    assert out.selected.all()
+    assert torch.allclose(out.update, ideal.update, atol=1e-10)
+
+
+def test_aircomp_error_matches_predicted_mse_monte_carlo():
+    k, d, rounds = 10, 2000, 20
+    power, noise = 1.0, 0.5
+    sizes = np.random.default_rng(4).integers(20, 60, size=k).astype(float)
+    air = AirCompAggregation(
+        num_antennas=4, power_w=power, noise_w=noise, mse_target=2.0, selection="fast"
+    )
+    rng = np.random.default_rng(5)
+    ratios = []
+    for r in range(rounds):
+        u = _updates(k, d, seed=100 + r)
+        out = air.aggregate(u, sizes, rng=rng, compute_s=np.zeros(k), compute_energy_j=np.zeros(k))
+        sel = out.selected
+        assert sel.any() and out.mse <= 2.0 * (1 + 1e-6)
+        ws = out.info["weights"]
+        assert np.allclose(ws, (sizes / sizes.mean())[sel])
+        exact = (ws[:, None] * u.numpy()[sel]).sum(0)  # target weighted sum
+        # error of the normalized weighted sum, one real entry per model entry
+        err = (out.update.numpy() * ws.sum() - exact) / out.info["scale"]
+        ratios.append(err**2 / out.mse)
+    ratios = np.concatenate(ratios)
+    # err^2/mse ~ chi^2_1 with mean 1, variance 2
+    assert abs(ratios.mean() - 1.0) < 5 * math.sqrt(2.0 / ratios.size)
+
+
+def test_aircomp_round_time_independent_of_k_and_power_respected():
+    d, band = 101, 2e5
+    for k in (3, 30):
+        air = AirCompAggregation(
+            num_antennas=4,
+            power_w=0.5,
+            noise_w=1e-2,
+            mse_target=10.0,
+            selection="fast",
+            bandwidth_hz=band,
+        )
+        out = air.aggregate(
+            _updates(k, d), np.ones(k), rng=k, compute_s=np.zeros(k), compute_energy_j=np.zeros(k)
+        )
+        assert out.round_latency_s == pytest.approx(math.ceil(d / 2) / band, rel=1e-12)
+        # energy = sum_ij |b_i s_ij|^2 / B with |b_i|^2 <= P, and the common normalization
+        # makes sum_ij |s_ij|^2 = |S| d / 2 exactly, so energy <= P |S| d / (2 B)
+        n_sel = out.selected.sum()
+        assert 0 < out.energy_j <= 0.5 * n_sel * d / 2 / band * (1 + 1e-9)
+
+
+def test_aircomp_selection_matches_solver_and_empty_round():
+    k = 6
+    h = rayleigh((k, 2), np.random.default_rng(11))
+    sol = select_devices(
+        h, power_w=1.0, noise_w=1.0, mse_target=0.5, method="fast", rng=np.random.default_rng(11)
+    )
+    assert aircomp_mse(sol.beamformer, h[sol.selected], power_w=1.0, noise_w=1.0) <= 0.5 * (
+        1 + 1e-6
+    )
+    air = AirCompAggregation(
+        num_antennas=2, power_w=1.0, noise_w=1e3, mse_target=1e-6, selection="fast"
+    )
+    out = air.aggregate(
+        _updates(k, 5), np.ones(k), rng=0, compute_s=np.ones(k), compute_energy_j=np.ones(k)
+    )
+    assert not out.selected.any()
+    assert torch.all(out.update == 0) and out.round_latency_s == 0.0 and out.energy_j == 0.0
+
+
+def test_aggregation_bad_input():
+    with pytest.raises(InvalidInputError, match="mse_target"):
+        AirCompAggregation(2, 1.0, 1.0, mse_target=0.0)
+    with pytest.raises(InvalidInputError, match="selection"):
+        AirCompAggregation(2, 1.0, 1.0, mse_target=1.0, selection="best")
+    with pytest.raises(InvalidInputError, match="access"):
+        DigitalAggregation(1e6, 1.0, 1.0, access="cdma")
+    with pytest.raises(InvalidInputError, match="compressor"):
+        DigitalAggregation(1e6, 1.0, 1.0, compressor="qsgd")
+    with pytest.raises(InvalidInputError, match="data_sizes"):
+        IdealAggregation().aggregate(
+            torch.ones(2, 3), [1.0, -1.0], compute_s=[0, 0], compute_energy_j=[0, 0]
+        )
+    with pytest.raises(InvalidInputError, match="updates"):
+        IdealAggregation().aggregate(
+            torch.full((2, 3), math.inf), [1, 1], compute_s=[0, 0], compute_energy_j=[0, 0]
+        )

@@ -1,0 +1,226 @@
+"""run_fedavg: exactness checks, batched = sequential, learning, costs, bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from edgeopt.errors import InvalidInputError
+from edgeopt.federated import (
+    QSGD,
+    AirCompAggregation,
+    DigitalAggregation,
+    IdealAggregation,
+    build_model,
+    digits_dataset,
+    run_fedavg,
+    synthetic_dataset,
+)
+
+
+def _load(model, flat):
+    start = 0
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.as_tensor(flat[start : start + p.numel()]).reshape(p.shape))
+            start += p.numel()
+
+
+def test_one_client_one_full_batch_step_is_gradient_descent():
+    ds = digits_dataset()
+    lr = 0.3
+    hist = run_fedavg(
+        data=ds,
+        model="mlp",
+        num_clients=1,
+        rounds=1,
+        local_steps=1,
+        lr=lr,
+        batch_size=None,
+        aggregation=IdealAggregation(),
+        seed=7,
+    )
+    net = build_model("mlp", 64, 10)
+    _load(net, hist.initial_parameters)
+    loss = torch.nn.functional.cross_entropy(
+        net(torch.as_tensor(ds.x_train)), torch.as_tensor(ds.y_train)
+    )
+    loss.backward()
+    grad = torch.cat([p.grad.reshape(-1) for p in net.parameters()]).double().numpy()
+    expect = hist.initial_parameters - lr * grad
+    assert np.allclose(hist.final_parameters, expect, atol=1e-6)
+    assert not np.allclose(hist.final_parameters, hist.initial_parameters, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("model", "partition"), [("mlp", "dirichlet"), ("cnn", "label_shards"), ("logistic", "iid")]
+)
+def test_batched_equals_sequential(model, partition):
+    kwargs = dict(
+        data="digits",
+        model=model,
+        num_clients=12,
+        partition=partition,
+        rounds=2,
+        local_steps=3,
+        lr=0.2,
+        batch_size=16,
+        aggregation=IdealAggregation(),
+        seed=3,
+        alpha=0.3,
+    )
+    a = run_fedavg(**kwargs)
+    b = run_fedavg(**kwargs, batched=False)
+    assert np.array_equal(a.initial_parameters, b.initial_parameters)
+    assert np.allclose(a.final_parameters, b.final_parameters, atol=2e-5)
+    assert np.allclose(a.train_loss, b.train_loss, atol=1e-5)
+    assert len(set(a.info["data_sizes"].tolist())) > 1  # unequal clients really stacked
+
+
+def test_digits_iid_reaches_90_percent_in_30_rounds():
+    hist = run_fedavg(
+        data="digits",
+        model="mlp",
+        num_clients=10,
+        partition="iid",
+        rounds=30,
+        local_steps=5,
+        lr=0.5,
+        batch_size=32,
+        aggregation=IdealAggregation(),
+        seed=0,
+    )
+    assert hist.test_accuracy.max() >= 0.90
+    assert hist.test_accuracy[-1] >= 0.90
+    assert hist.train_loss[-1] < hist.train_loss[0]
+
+
+def test_synthetic_approaches_bayes_accuracy():
+    ds = synthetic_dataset(num_train=3000, num_test=3000, input_dim=10, rng=1)
+    hist = run_fedavg(
+        data=ds,
+        model="logistic",
+        num_clients=5,
+        rounds=30,
+        local_steps=5,
+        lr=0.5,
+        batch_size=64,
+        aggregation=IdealAggregation(),
+        seed=2,
+    )
+    w = ds.true_weights
+    bayes = np.mean((ds.x_test @ w[:-1] + w[-1] > 0) == (ds.y_test == 1))
+    # accuracy of an estimate vs the Bayes rule on 3000 test points: binomial SE ~ 0.009
+    assert hist.test_accuracy[-1] >= bayes - 0.03
+
+
+def test_same_seed_same_history_and_costs_accumulate():
+    agg = DigitalAggregation(1e6, 0.1, 1e-3, compressor=QSGD(4), access="fdma")
+    kwargs = dict(
+        data="synthetic",
+        model="logistic",
+        num_clients=6,
+        rounds=4,
+        local_steps=2,
+        lr=0.1,
+        batch_size=16,
+        aggregation=agg,
+        seed=5,
+    )
+    a, b = run_fedavg(**kwargs), run_fedavg(**kwargs)
+    c = run_fedavg(**{**kwargs, "seed": 6})
+    assert np.array_equal(a.final_parameters, b.final_parameters)
+    assert np.array_equal(a.round_latency_s, b.round_latency_s)
+    assert not np.array_equal(a.final_parameters, c.final_parameters)
+    d = a.info["dim"]
+    assert np.allclose(a.uplink_bits, 6 * QSGD(4).payload_bits(d))
+    assert np.allclose(a.cumulative_latency_s, np.cumsum(a.round_latency_s))
+    assert np.allclose(a.cumulative_energy_j, np.cumsum(a.round_energy_j))
+    df = a.to_dataframe()
+    assert len(df) == 4 and df["round"].tolist() == [1, 2, 3, 4]
+    assert set(df.columns) >= {
+        "test_accuracy",
+        "train_loss",
+        "selected_count",
+        "round_latency_s",
+        "cumulative_latency_s",
+        "cumulative_energy_j",
+    }
+
+
+def test_aircomp_in_the_loop_costs():
+    band = 1e6
+    agg = AirCompAggregation(
+        num_antennas=3,
+        power_w=1.0,
+        noise_w=0.5,
+        mse_target=1.0,
+        selection="fast",
+        bandwidth_hz=band,
+    )
+    hist = run_fedavg(
+        data="synthetic",
+        model="logistic",
+        num_clients=8,
+        rounds=3,
+        local_steps=2,
+        lr=0.2,
+        batch_size=10,
+        aggregation=agg,
+        seed=1,
+        cycles_per_sample=1e6,
+        cpu_freq_hz=2e9,
+        kappa=1e-27,
+    )
+    d = hist.info["dim"]
+    assert np.all(hist.selected_count <= 8) and np.all(hist.selected_count >= 1)
+    compute_s = 1e6 * 2 * 10 / 2e9  # equal batches of 10 (every client has 250 samples)
+    assert np.allclose(hist.round_latency_s, compute_s + np.ceil(d / 2) / band)
+    compute_j = 1e-27 * (1e6 * 2 * 10) * (2e9) ** 2
+    assert np.all(hist.round_energy_j > hist.selected_count * compute_j)
+    assert np.all(hist.aggregation_mse <= 1.0 * (1 + 1e-6))
+
+
+def test_bad_input_raises():
+    base = dict(
+        data="synthetic",
+        model="logistic",
+        num_clients=2,
+        rounds=1,
+        local_steps=1,
+        lr=0.1,
+        batch_size=4,
+        aggregation=IdealAggregation(),
+        seed=0,
+    )
+    for change, name in [
+        ({"partition": "sorted"}, "partition"),
+        ({"rounds": 0}, "rounds"),
+        ({"local_steps": 0}, "local_steps"),
+        ({"lr": -1.0}, "lr"),
+        ({"data": "mnist"}, "data"),
+        ({"model": "vgg"}, "model"),
+        ({"aggregation": "ideal"}, "aggregation"),
+        ({"num_clients": 10**6}, "num_clients"),
+        ({"momentum": 0.9}, "options"),
+        ({"device": "tpu"}, "device"),
+    ]:
+        with pytest.raises(InvalidInputError, match=name):
+            run_fedavg(**{**base, **change})
+    if not torch.cuda.is_available():
+        with pytest.raises(InvalidInputError, match="device"):
+            run_fedavg(**{**base, "device": "cuda"})
+
+
+def test_light_imports_do_not_pull_torch():
+    code = (
+        "import sys, edgeopt, edgeopt.aircomp, edgeopt.cost, edgeopt.channel\n"
+        "import edgeopt.experiments.fl_aircomp, edgeopt.experiments.fl_latency\n"
+        "import edgeopt.experiments.fl_compression\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
