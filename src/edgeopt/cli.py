@@ -1,5 +1,8 @@
 """The ``edgeopt`` command: list and reproduce experiments, run parameter sweeps.
 
+Exit status: 0 on success, 1 if any point (or figure) failed, 2 for a usage or
+configuration error (reported before any work is done).
+
 Examples
 --------
 .. code-block:: console
@@ -7,18 +10,28 @@ Examples
     $ edgeopt list
     $ edgeopt reproduce channel --quick --out out
     $ edgeopt reproduce --all
+    $ edgeopt sweep examples/sweeps/channel.toml --scheduler tcp://10.0.0.5:8786
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from edgeopt import __version__
 from edgeopt.errors import EdgeoptError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["main", "build_parser"]
+
+_SCHEDULER_HELP = "serial, processes (default), dask (a local cluster), or tcp://HOST:PORT"
+#: Failed points listed in a summary (the rest are counted).
+_MAX_LISTED = 10
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,11 +50,21 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--all", action="store_true", help="reproduce every registered experiment")
     rep.add_argument("--out", default="out", help="output folder (default: out)")
     rep.add_argument("--quick", action="store_true", help="reduced grid for smoke tests")
-    rep.add_argument(
-        "--scheduler",
-        default="processes",
-        help="serial, processes (default), dask, or tcp://HOST:PORT of a Dask scheduler",
+    rep.add_argument("--scheduler", default="processes", help=_SCHEDULER_HELP)
+    rep.add_argument("--force", action="store_true", help="recompute points already stored")
+    rep.add_argument("--quiet", action="store_true", help="no progress line")
+
+    swp = sub.add_parser("sweep", help="run a parameter sweep described by a TOML file")
+    swp.add_argument("config", metavar="CONFIG.toml", help="sweep configuration (TOML)")
+    swp.add_argument(
+        "--scheduler", default=None, help=_SCHEDULER_HELP + " (default: the file's executor)"
     )
+    swp.add_argument("--store", default=None, help="SQLite results store (default: the file's)")
+    swp.add_argument(
+        "--out", default=None, help="table to write, .csv or .parquet (default: the file's)"
+    )
+    swp.add_argument("--force", action="store_true", help="recompute points already stored")
+    swp.add_argument("--quiet", action="store_true", help="no progress line")
     return parser
 
 
@@ -53,19 +76,95 @@ def _cmd_list() -> int:
     return 0
 
 
+def _print_failures(table: pd.DataFrame, where: str) -> None:
+    """List failed points (parameters and the last line of the traceback) on stderr."""
+    failed = table[table["error"].notna()]
+    if not len(failed):
+        return
+    names = _param_cols(table)
+    print(f"{len(failed)} failed point(s) ({where}):", file=sys.stderr)
+    for _, row in failed.head(_MAX_LISTED).iterrows():
+        params = {k: row[k] for k in names}
+        last = str(row["error"]).strip().splitlines()[-1] if str(row["error"]).strip() else "?"
+        print(f"  {params} repeat={row['repeat']}: {last}", file=sys.stderr)
+    if len(failed) > _MAX_LISTED:
+        print(f"  ... and {len(failed) - _MAX_LISTED} more", file=sys.stderr)
+
+
+def _param_cols(table: pd.DataFrame) -> list[str]:
+    cols = list(table.columns)
+    return cols[: cols.index("repeat")] if "repeat" in cols else []
+
+
+def _summary_line(info: dict[str, Any]) -> str:
+    return (
+        f"{info.get('points', '?')} point(s): {info.get('computed', '?')} computed, "
+        f"{info.get('reused', '?')} reused from the store, {info.get('failures', '?')} failed; "
+        f"{info.get('wall_time_s', 0.0):.1f} s on {info.get('executor', '?')}"
+    )
+
+
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from edgeopt.experiments import registry
     from edgeopt.experiments._runner import reproduce
+    from edgeopt.sweep._executors import parse_executor
 
     if args.all == (args.name is not None):
         print("edgeopt reproduce: give exactly one of NAME or --all", file=sys.stderr)
         return 2
+    parse_executor(args.scheduler)  # a usage error before any experiment runs
     names = list(registry()) if args.all else [args.name]
-    failed = 0
+    status = 0
     for name in names:
-        result = reproduce(name, out_dir=args.out, quick=args.quick, executor=args.scheduler)
-        failed += result.failures
-    return 1 if failed else 0
+        try:
+            result = reproduce(
+                name,
+                out_dir=args.out,
+                quick=args.quick,
+                executor=args.scheduler,
+                progress=not args.quiet,
+                force=args.force,
+            )
+        except EdgeoptError:
+            if not args.all:
+                raise
+            print(f"edgeopt: {name}: error:\n{traceback.format_exc()}", file=sys.stderr)
+            status = max(status, 1)
+            continue
+        except Exception:
+            print(f"edgeopt: {name}: unexpected error:\n{traceback.format_exc()}", file=sys.stderr)
+            status = max(status, 1)
+            continue
+        print(f"{name}: {_summary_line(result.table.attrs.get('sweep', {}))} -> {result.out_dir}")
+        _print_failures(result.table, f"tracebacks in {result.out_dir / 'data.csv'}")
+        if result.plot_error is not None:
+            print(f"{name}: the figure failed:\n{result.plot_error}", file=sys.stderr)
+        if not result.ok:
+            status = max(status, 1)
+    return status
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from edgeopt.sweep import load_config, run_config
+    from edgeopt.sweep._executors import parse_executor
+
+    config = load_config(args.config)
+    if args.scheduler is not None:
+        parse_executor(args.scheduler)
+    out = args.out if args.out is not None else config.output
+    table = run_config(
+        config,
+        executor=args.scheduler,
+        store=args.store,
+        output=out,
+        force=args.force,
+        progress=not args.quiet,
+    )
+    store = args.store if args.store is not None else config.store
+    print(f"{config.name}: {_summary_line(table.attrs.get('sweep', {}))}")
+    print(f"table: {out}  store: {store}")
+    _print_failures(table, f"tracebacks in the store {store} and the table {out}")
+    return 1 if table["error"].notna().any() else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,9 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_list()
         if args.command == "reproduce":
             return _cmd_reproduce(args)
+        if args.command == "sweep":
+            return _cmd_sweep(args)
     except EdgeoptError as exc:
         print(f"edgeopt: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("edgeopt: interrupted (finished points are in the store)", file=sys.stderr)
+        return 130
     parser.print_help()
     return 0
 

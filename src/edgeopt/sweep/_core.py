@@ -17,7 +17,7 @@ import numpy as np
 
 from edgeopt._validation import check_bool, check_int
 from edgeopt.errors import ConfigError, InvalidInputError
-from edgeopt.sweep._executors import Batcher, make_backend, parse_executor
+from edgeopt.sweep._executors import Batcher, connect_timeout, make_backend, parse_executor, probe
 from edgeopt.sweep._grid import canonical_json, code_version, expand_grid, point_key
 from edgeopt.sweep._progress import Progress
 from edgeopt.sweep._store import ResultStore
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["run_sweep"]
 
 PointFunc = Callable[[dict[str, Any], np.random.Generator], Mapping[str, Any]]
-
-#: Times a point is resubmitted after the worker process running it died.
-MAX_ATTEMPTS = 3
 
 
 def _peek_store(path: Path, keys: set[str]) -> dict[str, tuple[str, str | None, str | None]]:
@@ -185,6 +182,8 @@ def run_sweep(
     force = check_bool(force, "force")
     spec = parse_executor(executor)
     points = expand_grid(grid)
+    if spec.address is not None:
+        probe(spec.address, connect_timeout())  # even when every point is already stored
     store_path: Path | None = None
     if store is not None:
         if not isinstance(store, str | os.PathLike) or not str(store):
@@ -262,8 +261,11 @@ def _drive(
 ) -> None:
     """Keep every worker busy, store each finished point as it comes back."""
     batcher = Batcher(batch_size, backend.target_task_s)
-    attempts: collections.Counter[int] = collections.Counter()
     inflight: dict[Any, list[int]] = {}
+    # Points that were in flight when a worker process died: each is then run alone, so a
+    # point that kills its worker is identified and fails without taking others with it.
+    suspects: collections.deque[int] = collections.deque()
+    alone: set[Any] = set()
 
     def record(index: int, status: str, outputs: str | None, error: str | None, el: float) -> None:
         params, repeat, key, params_json = jobs[index]
@@ -282,31 +284,39 @@ def _drive(
         results[index] = (status, outputs, error)
         bar.update(1, failed=int(status == "error"))
 
-    while pending or inflight:
-        while pending and len(inflight) < 2 * backend.workers():
-            size = batcher.next_size(len(pending), backend.workers())
-            batch = [pending.popleft() for _ in range(size)]
-            items = [(i, jobs[i][0], jobs[i][1]) for i in batch]
-            inflight[backend.submit(func, seed, items)] = batch
+    while pending or inflight or suspects:
+        if suspects:
+            if not inflight:
+                i = suspects.popleft()
+                handle = backend.submit(func, seed, [(i, jobs[i][0], jobs[i][1])])
+                inflight[handle] = [i]
+                alone.add(handle)
+        else:
+            while pending and len(inflight) < 2 * backend.workers():
+                size = batcher.next_size(len(pending), backend.workers())
+                batch = [pending.popleft() for _ in range(size)]
+                items = [(i, jobs[i][0], jobs[i][1]) for i in batch]
+                inflight[backend.submit(func, seed, items)] = batch
         for handle in backend.wait(list(inflight)):
             batch = inflight.pop(handle)
             try:
                 records = backend.result(handle)
             except BrokenProcessPool as exc:
                 backend.recover()
-                for i in batch:
-                    attempts[i] += 1
-                    if attempts[i] >= MAX_ATTEMPTS:
-                        record(i, "error", None, f"worker process died: {exc!r}", 0.0)
-                    else:
-                        pending.appendleft(i)
-                batcher.fixed = 1  # isolate the point that kills its worker
+                if handle in alone:
+                    text = f"the worker process died while computing this point alone: {exc!r}"
+                    record(batch[0], "error", None, text, 0.0)
+                else:
+                    suspects.extend(batch)
+                alone.discard(handle)
                 continue
             except Exception as exc:  # e.g. distributed.KilledWorker, unpicklable result
                 text = f"task failed as a whole: {type(exc).__name__}: {exc}"
                 for i in batch:
                     record(i, "error", None, text, 0.0)
+                alone.discard(handle)
                 continue
+            alone.discard(handle)
             for index, status, outputs, error, elapsed in records:
                 batcher.observe(elapsed)
                 record(index, status, outputs, error, elapsed)

@@ -224,7 +224,7 @@ class DaskBackend(Backend):
                 "the Dask executors need the 'dask' extra: pip install 'edgeopt[dask]'"
             ) from exc
         self._cluster = None
-        timeout = float(os.environ.get("EDGEOPT_DASK_TIMEOUT", DEFAULT_CONNECT_TIMEOUT_S))
+        timeout = connect_timeout()
         if address is None:
             n = cpu_count()
             self._cluster = LocalCluster(
@@ -237,7 +237,7 @@ class DaskBackend(Backend):
             )
             self._client = Client(self._cluster)
         else:
-            _probe(address, timeout)
+            probe(address, timeout)
             try:
                 self._client = Client(address, timeout=timeout)
             except (OSError, TimeoutError) as exc:
@@ -277,7 +277,19 @@ class DaskBackend(Backend):
                 self._cluster.close()
 
 
-def _probe(address: str, timeout: float) -> None:
+def connect_timeout() -> float:
+    """Seconds to wait for a Dask scheduler (``EDGEOPT_DASK_TIMEOUT``, default 10)."""
+    text = os.environ.get("EDGEOPT_DASK_TIMEOUT", "")
+    try:
+        value = float(text) if text else DEFAULT_CONNECT_TIMEOUT_S
+    except ValueError:
+        raise ConfigError(
+            f"EDGEOPT_DASK_TIMEOUT={text!r} is invalid: expected a number of seconds"
+        ) from None
+    return value if value > 0 else DEFAULT_CONNECT_TIMEOUT_S
+
+
+def probe(address: str, timeout: float) -> None:
     """Fail fast (and clearly) when nothing listens at a scheduler address."""
     import socket
 

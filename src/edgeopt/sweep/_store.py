@@ -72,7 +72,8 @@ class ResultStore:
     def check_usable(path: str | os.PathLike[str]) -> None:
         """Raise :class:`ConfigError` if ``path`` exists and is not a sweep store.
 
-        Opens an existing file read-only (nothing is written); a missing file is fine.
+        Reads an existing file without writing anything (not even the ``-wal`` and
+        ``-shm`` side files); a missing file is fine.
         """
         p = Path(path)
         if p.is_dir():
@@ -80,7 +81,17 @@ class ResultStore:
         if not p.exists():
             return
         try:
-            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=60.0)
+            with open(p, "rb") as fh:
+                header = fh.read(16)
+        except OSError as exc:
+            raise ConfigError(f"store={str(path)!r} cannot be read: {exc}") from exc
+        if header and header != b"SQLite format 3\x00":
+            raise ConfigError(
+                f"store={str(path)!r} is not a usable sweep store: not an SQLite file"
+            )
+        try:
+            # immutable=1: no lock, no -wal/-shm file is created; nothing is written
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?immutable=1", uri=True)
             try:
                 tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             finally:
@@ -196,8 +207,13 @@ def read_store(path: str | os.PathLike[str]) -> pd.DataFrame:
         rows = cur.fetchall()
     finally:
         conn.close()
-    table = pd.DataFrame(rows, columns=cols)
-    table["params"] = [json.loads(s) for s in table["params"]]
-    table["outputs"] = [None if s is None else json.loads(s) for s in table["outputs"]]
-    table["seed"] = [int(s) for s in table["seed"]]
+    records = []
+    for row in rows:
+        rec = dict(zip(cols, row, strict=True))
+        rec["params"] = json.loads(rec["params"])
+        rec["outputs"] = None if rec["outputs"] is None else json.loads(rec["outputs"])
+        rec["seed"] = int(rec["seed"])
+        records.append(rec)
+    table = pd.DataFrame(records, columns=cols)
+    table["error"] = table["error"].astype(object).where(table["status"] == "error", None)
     return table

@@ -1,0 +1,259 @@
+"""run_sweep: identical results across executors and batch sizes, store, resume, failures."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from edgeopt.errors import ConfigError, InvalidInputError
+from edgeopt.sweep import point_seed, read_store, run_sweep, to_csv, to_parquet
+from edgeopt.sweep._progress import Progress
+from edgeopt.sweep._testing import bad_output_point, crash_point, toy_point
+from edgeopt.sweep.demo import rayleigh_outage
+
+GRID = {"a": [1, 2, 3, 4, 5], ("b", "c"): [(0.5, "x"), (1.5, "y")]}
+
+
+def _serial(grid=GRID, **kw):
+    kw.setdefault("seed", 11)
+    kw.setdefault("repeats", 2)
+    return run_sweep(toy_point, grid, executor="serial", progress=False, **kw)
+
+
+def test_table_layout_and_values_match_a_hand_computation():
+    table = _serial()
+    assert list(table.columns) == ["a", "b", "c", "repeat", "u", "z", "twice_a", "error"]
+    assert len(table) == 5 * 2 * 2
+    assert table["error"].isna().all()
+    # every row is func(params, default_rng(point_seed(seed, params, repeat)))
+    for row in table.itertuples(index=False):
+        params = {"a": row.a, "b": row.b, "c": row.c}
+        expected = toy_point(params, np.random.default_rng(point_seed(11, params, row.repeat)))
+        assert (row.u, row.z, row.twice_a) == (expected["u"], expected["z"], expected["twice_a"])
+    info = table.attrs["sweep"]
+    assert (info["points"], info["failures"], info["computed"], info["reused"]) == (20, 0, 20, 0)
+
+
+def test_processes_and_batch_sizes_give_identical_tables():
+    reference = _serial()
+    for batch_size in (None, 1, 3, 100):
+        table = run_sweep(
+            toy_point,
+            GRID,
+            seed=11,
+            repeats=2,
+            executor="processes",
+            batch_size=batch_size,
+            progress=False,
+        )
+        pd.testing.assert_frame_equal(table, reference, check_exact=True)
+
+
+def test_results_do_not_depend_on_the_other_points():
+    full = _serial().set_index(["a", "b", "c", "repeat"])
+    part = _serial({"a": [4, 2], ("b", "c"): [(1.5, "y")]}).set_index(["a", "b", "c", "repeat"])
+    pd.testing.assert_frame_equal(part, full.loc[part.index], check_exact=True)
+
+
+def test_a_failing_point_is_recorded_with_its_traceback_and_the_sweep_goes_on(tmp_path):
+    store = tmp_path / "s.sqlite"
+    table = run_sweep(
+        toy_point,
+        {"a": [1, 2, 3], "fail": [False, True]},
+        seed=0,
+        executor="processes",
+        store=store,
+        progress=False,
+    )
+    failed = table[table["error"].notna()]
+    assert failed["fail"].tolist() == [True, True, True]
+    assert table.attrs["sweep"]["failures"] == 3
+    assert all("Traceback" in e and "ValueError: toy failure" in e for e in failed["error"])
+    assert failed["u"].isna().all()
+    ok = table[table["error"].isna()]
+    assert ok["u"].notna().all() and len(ok) == 3
+    rows = read_store(store)
+    assert sorted(rows["status"]) == ["error"] * 3 + ["ok"] * 3
+    assert all("toy failure" in e for e in rows.loc[rows["status"] == "error", "error"])
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_bad_outputs_fail_the_point_not_the_sweep(executor):
+    table = run_sweep(bad_output_point, {"a": [1, 2]}, seed=0, executor=executor, progress=False)
+    assert table["error"].str.contains("expected a dict of outputs").all()
+    clash = run_sweep(toy_point, {"u": [1]}, seed=0, executor="serial", progress=False)
+    assert "clashes with a parameter" in clash["error"].iloc[0]
+
+
+def test_a_worker_process_that_dies_fails_only_its_point():
+    table = run_sweep(
+        crash_point,
+        {"a": list(range(6)), "crash": [False]},
+        seed=0,
+        executor="processes",
+        batch_size=3,
+        progress=False,
+    )
+    assert table["error"].isna().all()
+    grid = {("a", "crash"): [(0, False), (1, False), (2, True), (3, False)]}
+    table = run_sweep(crash_point, grid, seed=0, executor="processes", batch_size=4, progress=False)
+    assert table["error"].isna().tolist() == [True, True, False, True]
+    assert "worker process died while computing this point alone" in table["error"].iloc[2]
+
+
+def test_resume_skips_stored_points_and_force_recomputes(tmp_path):
+    store = tmp_path / "s.sqlite"
+    first = _serial({"a": [1, 2, 3]}, store=store)
+    before = read_store(store).set_index("key")["finished_at"]
+    # a larger grid: the three stored points are reused, only the new ones run
+    second = _serial({"a": [1, 2, 3, 4]}, store=store)
+    assert (second.attrs["sweep"]["reused"], second.attrs["sweep"]["computed"]) == (6, 2)
+    pd.testing.assert_frame_equal(second.iloc[:6], first, check_exact=True)
+    after = read_store(store).set_index("key")["finished_at"]
+    assert (after.loc[before.index] == before).all()
+    assert len(after) == 8
+    forced = _serial({"a": [1, 2, 3, 4]}, store=store, force=True)
+    assert forced.attrs["sweep"]["computed"] == 8
+    pd.testing.assert_frame_equal(forced, second, check_exact=True)
+    final = read_store(store).set_index("key")["finished_at"]
+    assert len(final) == 8 and (final.loc[before.index] > before).all()
+
+
+def test_resume_retries_failed_points(tmp_path):
+    store = tmp_path / "s.sqlite"
+    run_sweep(
+        toy_point,
+        {"a": [1], "fail": [True, False]},
+        seed=0,
+        executor="serial",
+        store=store,
+        progress=False,
+    )
+    again = run_sweep(
+        toy_point,
+        {"a": [1], "fail": [True, False]},
+        seed=0,
+        executor="serial",
+        store=store,
+        progress=False,
+    )
+    assert (again.attrs["sweep"]["reused"], again.attrs["sweep"]["computed"]) == (1, 1)
+    assert len(read_store(store)) == 2
+
+
+def test_store_is_wal_sqlite_and_keys_change_with_seed(tmp_path):
+    store = tmp_path / "s.sqlite"
+    _serial({"a": [1]}, store=store)
+    _serial({"a": [1]}, store=store, seed=12)
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = read_store(store)
+    assert len(rows) == 4 and sorted(set(rows["seed"])) == [11, 12]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"seed": -1}, InvalidInputError, "seed"),
+        ({"seed": 1.5}, InvalidInputError, "seed"),
+        ({"repeats": 0}, InvalidInputError, "repeats"),
+        ({"batch_size": 0}, InvalidInputError, "batch_size"),
+        ({"executor": "threads"}, ConfigError, "executor='threads'"),
+        ({"executor": "tcp://"}, ConfigError, "executor"),
+        ({"progress": "yes"}, InvalidInputError, "progress"),
+    ],
+)
+def test_bad_arguments_raise_before_the_store_exists(tmp_path, kwargs, error, match):
+    store = tmp_path / "s.sqlite"
+    kw = {"seed": 1, "executor": "serial", "progress": False, **kwargs}
+    with pytest.raises(error, match=match):
+        run_sweep(toy_point, {"a": [1]}, store=store, **kw)
+    assert not store.exists()
+
+
+def test_unpicklable_function_is_refused_for_processes(tmp_path):
+    store = tmp_path / "s.sqlite"
+    with pytest.raises(InvalidInputError, match="cannot be sent to worker processes"):
+        run_sweep(lambda p, rng: {"v": 1}, {"a": [1]}, seed=0, store=store, progress=False)
+    assert not store.exists()
+    table = run_sweep(
+        lambda p, rng: {"v": p["a"]}, {"a": [1]}, seed=0, executor="serial", progress=False
+    )
+    assert table["v"].tolist() == [1]
+
+
+def test_a_file_that_is_not_a_store_is_refused_untouched(tmp_path):
+    store = tmp_path / "s.sqlite"
+    store.write_bytes(b"not a database at all" * 10)
+    before = store.read_bytes()
+    with pytest.raises(ConfigError, match="not a usable sweep store"):
+        _serial({"a": [1]}, store=store)
+    assert store.read_bytes() == before
+
+
+def test_monte_carlo_demo_matches_its_closed_form():
+    table = run_sweep(
+        rayleigh_outage,
+        {"snr_db": [0.0, 10.0], "rate_bps_hz": [1.0, 3.0]},
+        seed=5,
+        repeats=3,
+        executor="serial",
+        progress=False,
+    )
+    snr = 10 ** (table["snr_db"] / 10)
+    exact = 1 - np.exp(-(2 ** table["rate_bps_hz"] - 1) / snr)
+    np.testing.assert_allclose(table["outage_exact"], exact, rtol=1e-12)
+    assert (np.abs(table["outage"] - exact) < 5 * table["std_error"]).all()
+
+
+def test_csv_and_parquet_round_trip(tmp_path):
+    table = _serial()
+    back = pd.read_csv(to_csv(table, tmp_path / "t.csv"))
+    np.testing.assert_array_equal(back["u"], table["u"])
+    assert back["c"].tolist() == table["c"].tolist()
+    pq = pd.read_parquet(to_parquet(table, tmp_path / "t.parquet"))
+    pd.testing.assert_frame_equal(pq, table, check_exact=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet"]
+
+
+class _FakeTTY(io.StringIO):
+    def __init__(self, tty: bool):
+        super().__init__()
+        self._tty = tty
+
+    def isatty(self):
+        return self._tty
+
+
+def test_progress_line_on_a_terminal_only():
+    stream = _FakeTTY(True)
+    bar = Progress(4, done=1, stream=stream)
+    bar.update(1)
+    bar.update(1, failed=1)
+    bar.update(1)
+    bar.close()
+    text = stream.getvalue()
+    assert "[sweep] 4/4 100%  failures 1" in text and "ETA 0:00" in text
+    assert text.endswith("\n") and "\r" in text
+    quiet = _FakeTTY(False)
+    bar = Progress(4, stream=quiet)
+    bar.update(4)
+    bar.close()
+    assert quiet.getvalue() == ""
+    off = _FakeTTY(True)
+    bar = Progress(4, stream=off, enabled=False)
+    bar.update(4)
+    bar.close()
+    assert off.getvalue() == ""
+
+
+def test_progress_eta_uses_the_rate_of_computed_points():
+    bar = Progress(10, done=5, enabled=False)
+    assert "5/10" in bar.line() and "ETA ?" in bar.line()
+    bar.update(1)
+    assert "ETA ?" not in bar.line()
