@@ -127,7 +127,8 @@ def _solve(problem: cp.Problem) -> str:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # "solution may be inaccurate": we verify
-                problem.solve(solver=solver, verbose=False)
+                # no warm start: SCS would start from the previous solve (order-dependent)
+                problem.solve(solver=solver, verbose=False, warm_start=False)
         except cp.error.SolverError:
             continue
         status = str(problem.status)

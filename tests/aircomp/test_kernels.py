@@ -1,0 +1,146 @@
+"""Numba kernels of edgeopt.aircomp against plain NumPy references."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import pytest
+
+from edgeopt.aircomp import _kernels, _sdp
+
+
+def cn(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2)
+
+
+# ---- plain NumPy references -------------------------------------------------------------
+
+
+def margins_ref(G: np.ndarray, m: np.ndarray) -> np.ndarray:
+    return np.abs(np.conj(m) @ G.T) ** 2 / np.linalg.norm(m) ** 2
+
+
+def dominant_ref(G: np.ndarray) -> np.ndarray:
+    A = sum(np.outer(g, g.conj()) / np.linalg.norm(g) ** 2 for g in G)
+    return np.linalg.eigh(A)[1][:, -1]
+
+
+def eig_heuristic_ref(G: np.ndarray) -> np.ndarray:
+    active = np.ones(G.shape[0], dtype=bool)
+    while active.any():
+        idx = np.flatnonzero(active)
+        marg = margins_ref(G[idx], dominant_ref(G[idx]))
+        if marg.min() >= 1.0:
+            return active
+        active[idx[np.argmin(marg)]] = False
+    return active
+
+
+# ---- tests --------------------------------------------------------------------------------
+
+
+def test_margins_match_reference() -> None:
+    rng = np.random.default_rng(0)
+    G, m = cn(rng, (7, 4)), cn(rng, (4,))
+    np.testing.assert_allclose(_kernels.margins(G, m), margins_ref(G, m), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_project_simplex_matches_qp(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=6) * 2
+    a = cp.Variable(6)
+    cp.Problem(cp.Minimize(cp.sum_squares(a - v)), [a >= 0, cp.sum(a) == 1]).solve(
+        solver="CLARABEL"
+    )
+    np.testing.assert_allclose(_kernels.project_simplex(v), a.value, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_min_norm_simplex_converges_to_qp_optimum(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    B = rng.normal(size=(8, 5))
+    Q = B @ B.T
+    a = cp.Variable(8)
+    prob = cp.Problem(cp.Minimize(cp.quad_form(a, cp.psd_wrap(Q))), [a >= 0, cp.sum(a) == 1])
+    prob.solve(solver="CLARABEL")
+    got = _kernels.min_norm_simplex(Q, 5000)
+    assert np.isclose(got.sum(), 1.0) and got.min() >= 0
+    assert got @ Q @ got <= prob.value + 1e-5
+
+
+def test_dominant_direction_matches_reference() -> None:
+    rng = np.random.default_rng(1)
+    G = cn(rng, (9, 4))
+    u = _kernels.dominant_direction(G, np.arange(9))
+    assert np.isclose(abs(np.vdot(u, dominant_ref(G))), 1.0, atol=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_maxmin_sca_is_monotone_and_reaches_the_optimum_for_one_device(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    G = cn(rng, (10, 4)) * 2
+    m0 = cn(rng, (4,))
+    m, best = _kernels.maxmin_sca(G, m0, 50, 100)
+    assert np.isclose(np.linalg.norm(m), 1.0)
+    assert np.isclose(best, margins_ref(G, m).min(), rtol=1e-10)
+    assert best >= margins_ref(G, m0).min()
+    one = G[:1]
+    _, best1 = _kernels.maxmin_sca(one, m0, 50, 100)
+    assert np.isclose(best1, np.linalg.norm(one) ** 2, rtol=1e-8)  # m = g is optimal
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_maxmin_sca_is_close_to_the_sdr_bound_for_few_devices(seed: int) -> None:
+    # for at most 3 devices the complex SDR is tight (Huang & Palomar 2010)
+    rng = np.random.default_rng(seed)
+    G = cn(rng, (3, 4))
+    t = cp.Variable()
+    X = cp.Variable((8, 8), PSD=True)
+    rows = _sdp.constraint_rows(G)  # vec(I - R_i): <R_i, X> = tr X - <row, X>
+    gains = [cp.trace(X) - rows[i] @ cp.vec(X, order="F") for i in range(3)]
+    cp.Problem(cp.Maximize(t), [cp.trace(X) == 1] + [g >= t for g in gains]).solve(
+        solver="CLARABEL"
+    )
+    best = max(_kernels.maxmin_sca(G, cn(rng, (4,)), 200, 300)[1] for _ in range(5))
+    assert best >= t.value * (1 - 1e-3)
+    assert best <= t.value * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_eig_heuristic_matches_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    G = cn(rng, (12, 4)) * 0.8
+    active, m = _kernels.eig_heuristic(G)
+    np.testing.assert_array_equal(active, eig_heuristic_ref(G))
+    if active.any():
+        assert margins_ref(G[active], m).min() >= 1.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_select_serves_its_selection(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    G = cn(rng, (12, 4)) * 0.8
+    active, m, calls = _kernels.greedy_select(G, 30, 40, True)
+    assert calls >= 1
+    strong = np.linalg.norm(G, axis=1) >= 1
+    assert not np.any(active & ~strong)  # devices with ||g|| < 1 can never be served
+    if strong.any():
+        assert active.any()
+        assert margins_ref(G[active], m).min() >= 1.0
+        # no single dropped device can be added back with the same beamformer
+        dropped = np.flatnonzero(~active)
+        assert np.all(margins_ref(G[dropped], m) < 1.0) if dropped.size else True
+
+
+def test_real_embedding_represents_complex_quadratic_forms() -> None:
+    rng = np.random.default_rng(2)
+    g, m = cn(rng, (4,)), cn(rng, (4,))
+    v = np.concatenate([m.real, m.imag])
+    X = np.outer(v, v)
+    row = _sdp.constraint_rows(g[None, :])[0]
+    assert np.isclose(row @ X.flatten(order="F"), np.linalg.norm(m) ** 2 - abs(np.vdot(m, g)) ** 2)
+    M = _sdp.complex_covariance(X)
+    np.testing.assert_allclose(M, np.outer(m, m.conj()), atol=1e-12)
+    u = _sdp.beam_from_real(X)
+    assert np.isclose(abs(np.vdot(u, m)), np.linalg.norm(m))
