@@ -134,8 +134,6 @@ class Backend:
 
     #: Wall time a batch should take when batch sizes are chosen automatically.
     target_task_s = 0.1
-    #: Whether a failing task (not point) should be retried with smaller batches.
-    retry_broken = False
 
     def workers(self) -> int:
         raise NotImplementedError
@@ -174,18 +172,42 @@ class SerialBackend(Backend):
         return handle.result()  # type: ignore[no-any-return]
 
 
-class ProcessBackend(Backend):
-    """A standard-library process pool (``forkserver`` start method where available)."""
+def _watch_driver(driver_pid: int) -> None:
+    """Worker initializer: exit when the driver process is gone (e.g. killed with SIGKILL)."""
+    import threading
 
-    retry_broken = True
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(driver_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pragma: no cover - pid reused by another user
+                os._exit(1)
+
+    threading.Thread(target=watch, name="edgeopt-driver-watch", daemon=True).start()
+
+
+class ProcessBackend(Backend):
+    """A standard-library process pool using the ``spawn`` start method.
+
+    ``spawn`` gives each worker a fresh interpreter (no inherited Numba, OpenMP or torch
+    threads, no copied locks); each worker exits on its own if the driver dies.
+    """
 
     def __init__(self, max_workers: int | None = None) -> None:
         self._n = max_workers or cpu_count()
-        methods = multiprocessing.get_all_start_methods()
-        self._ctx = multiprocessing.get_context(
-            "forkserver" if "forkserver" in methods else "spawn"
+        self._ctx = multiprocessing.get_context("spawn")
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            max_workers=self._n,
+            mp_context=self._ctx,
+            initializer=_watch_driver,
+            initargs=(os.getpid(),),
         )
-        self._pool = cf.ProcessPoolExecutor(max_workers=self._n, mp_context=self._ctx)
 
     def workers(self) -> int:
         return self._n
@@ -203,7 +225,7 @@ class ProcessBackend(Backend):
     def recover(self) -> None:
         if getattr(self._pool, "_broken", False):
             self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = cf.ProcessPoolExecutor(max_workers=self._n, mp_context=self._ctx)
+            self._pool = self._new_pool()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
