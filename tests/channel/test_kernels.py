@@ -53,11 +53,11 @@ def test_streams_are_deterministic_per_seed() -> None:
         assert 0.0 < u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.02
 
 
-@pytest.mark.parametrize("n", [1, 2, 8, 16, 17, 40])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 8, 16, 40])
 def test_gain_samples_match_numpy_reference_distribution(n: int) -> None:
-    """Kernel ‖h‖² (product-of-uniforms) vs the NumPy Gaussian reference and Gamma(n, 1).
+    """Kernel ‖h‖² vs the NumPy Gaussian reference and Gamma(n, 1).
 
-    n = 16, 17 and 40 exercise the renormalization of the running product.
+    n <= 3 uses the product of uniforms, n >= 4 the Marsaglia–Tsang sampler.
     """
     size = 200_000
     g = _kernels.gain_samples(np.uint64(1000 + n), size, n)
@@ -68,6 +68,50 @@ def test_gain_samples_match_numpy_reference_distribution(n: int) -> None:
     # first two moments of Gamma(n, 1): mean n, variance n
     assert abs(g.mean() - n) <= Z * np.sqrt(n / size)
     assert abs(g.var() - n) <= Z * np.sqrt((2 * n**2 + 6 * n) / size)  # Var of sample var
+
+
+def test_ziggurat_normals_match_numpy_reference() -> None:
+    size = 1_000_000
+    x = _kernels.normal_samples(np.uint64(31), size)
+    ref = np.random.default_rng(31).standard_normal(size)
+    assert stats.kstest(x, "norm").pvalue > P_MIN
+    assert stats.ks_2samp(x, ref).pvalue > P_MIN
+    assert abs(x.mean()) <= Z / np.sqrt(size)
+    assert abs(np.mean(x**2) - 1) <= Z * np.sqrt(2 / size)
+    assert abs(np.mean(x**4) - 3) <= Z * np.sqrt(96 / size)  # Var(x^4) = 105 - 9
+    # the tail beyond the base layer and the wedges are sampled with the right mass
+    r = _kernels._ZIG_R
+    for edge in (r, 0.5 * (r + 4.5), 4.5):
+        p = 2 * stats.norm.sf(edge)
+        assert abs(np.mean(np.abs(x) > edge) - p) <= Z * np.sqrt(p * (1 - p) / size)
+    for lo, hi in [(0.0, 0.5), (1.0, 1.3), (2.0, 2.2), (3.0, 3.3)]:
+        p = 2 * (stats.norm.cdf(hi) - stats.norm.cdf(lo))
+        frac = np.mean((np.abs(x) >= lo) & (np.abs(x) < hi))
+        assert abs(frac - p) <= Z * np.sqrt(p * (1 - p) / size)
+
+
+def test_ziggurat_tables_cover_the_density() -> None:
+    """Equal-area layers: every layer i >= 1 has area x_i (f(x_{i+1}) - f(x_i)) = v."""
+    x, f, r = _kernels._ZIG_X, _kernels._ZIG_F, _kernels._ZIG_R
+    v = r * np.exp(-r * r / 2) + np.sqrt(np.pi / 2) * special.erfc(r / np.sqrt(2))
+    areas = x[1:-1] * (f[2:] - f[1:-1])
+    np.testing.assert_allclose(areas, v, rtol=1e-9)
+    assert x[0] * f[1] == pytest.approx(v, rel=1e-12)
+    assert f[-1] == 1.0 and np.all(np.diff(x[1:]) < 0)
+
+
+def test_log1p_helper_matches_numpy() -> None:
+    from numba import njit
+
+    @njit
+    def apply(y: np.ndarray) -> np.ndarray:
+        out = np.empty_like(y)
+        for i in range(y.size):
+            out[i] = _kernels._log1p(y[i])
+        return out
+
+    y = np.concatenate([[0.0], np.logspace(-300, 300, 6001), np.linspace(0.0, 10.0, 1001)])
+    np.testing.assert_allclose(apply(y), np.log1p(y), rtol=4e-16, atol=0)
 
 
 def test_gain_lower_tail_matches_regularized_gamma() -> None:

@@ -11,10 +11,13 @@ always gives the same result; the streams are *not* the ones NumPy itself would 
 Channel gains
 -------------
 For h ~ CN(0, I_N) each |h_n|² is Exp(1) and the combined gain ‖h‖² is Gamma(N, 1).  The
-kernels draw that sufficient statistic exactly as −ln(U_1 · … · U_N) with U_n i.i.d. uniform
-on (0, 1) (|h_n|² = −ln U_n is the inverse-CDF draw of Exp(1); the product is renormalized
-every 16 factors so that it never underflows), which needs one logarithm per channel vector
-instead of 2N Gaussians.
+kernels draw that sufficient statistic exactly instead of the 2N Gaussians of h:
+
+* N <= 3: −ln(U_1 · … · U_N) with U_n i.i.d. uniform on (0, 1) (|h_n|² = −ln U_n is the
+  inverse-CDF draw of Exp(1)): N uniforms and one logarithm;
+* N >= 4: the Marsaglia–Tsang rejection sampler of Gamma(N, 1) (one Gaussian from a
+  256-layer ziggurat and one uniform per trial; acceptance above 99 % for N >= 4), whose
+  cost does not grow with N.
 
 All integer arithmetic on the state is done in ``uint64`` with ``uint64`` constants: mixing
 a ``uint64`` with a Python int makes Numba promote to float64.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from scipy import optimize, special
 
 _U64 = np.uint64
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -39,9 +43,8 @@ _S19 = np.uint64(19)
 #: 2^-53: turns the top 53 bits of a draw into a double in [0, 1).
 _TWO_M53 = 1.0 / 9007199254740992.0
 _INV_LN2 = 1.0 / np.log(2.0)
-#: Factors multiplied before the running product is folded into a logarithm (each uniform
-#: is >= 2^-54, so 16 of them stay far above the smallest normal double).
-_BLOCK = 16
+#: Largest N drawn as a product of uniforms; larger N use Marsaglia–Tsang.
+_PRODUCT_MAX_N = 3
 
 
 @njit(cache=True, inline="always")
@@ -101,6 +104,138 @@ def uniform_samples(seed: np.uint64, size: int) -> np.ndarray:
     return out
 
 
+@njit(cache=True, inline="always")
+def _log1p(y: float) -> float:
+    """ln(1 + y) for y >= 0, accurate to a few ulp (Goldberg's trick with the fast ``log``).
+
+    ``np.log1p`` compiles to the libm call, several times slower than ``log`` here.
+    """
+    u = 1.0 + y
+    if u == 1.0:
+        return y
+    return np.log(u) * (y / (u - 1.0))
+
+
+def _ziggurat_tables(layers: int = 256) -> tuple[np.ndarray, np.ndarray, float]:
+    """Layer edges x_i and heights f(x_i) of a ziggurat for the half-normal density
+    f(x) = exp(−x²/2) (Marsaglia & Tsang, 2000), and the tail start r.
+
+    r is solved for (not copied) so that ``layers`` layers of equal area v cover the density
+    exactly: x_1 = r, x_{i+1} = f⁻¹(v/x_i + f(x_i)), and the last layer ends at f = 1.
+    x_0 = v/f(r) is the width of the base layer that includes the tail.
+    """
+
+    def edges(r: float) -> tuple[np.ndarray, float]:
+        v = r * np.exp(-0.5 * r * r) + np.sqrt(np.pi / 2) * special.erfc(r / np.sqrt(2))
+        x = np.zeros(layers + 1)
+        x[0] = v / np.exp(-0.5 * r * r)
+        x[1] = r
+        for i in range(1, layers):
+            y = v / x[i] + np.exp(-0.5 * x[i] * x[i])
+            if y >= 1.0:
+                return x, 1.0 + (layers - i)  # too few layers reach the top: r too small
+            x[i + 1] = np.sqrt(-2.0 * np.log(y))
+        return x, v / x[layers - 1] + np.exp(-0.5 * x[layers - 1] ** 2) - 1.0
+
+    r = optimize.brentq(lambda r: edges(r)[1], 2.0, 5.0, xtol=1e-15)
+    x, _ = edges(r)
+    x[layers] = 0.0
+    return x, np.exp(-0.5 * x * x), float(r)
+
+
+_ZIG_X, _ZIG_F, _ZIG_R = _ziggurat_tables()
+_MASK8 = np.uint64(0xFF)
+_BIT8 = np.uint64(0x100)
+
+
+@njit(cache=True, inline="always")
+def _next_normal(
+    s0: np.uint64, s1: np.uint64, s2: np.uint64, s3: np.uint64
+) -> tuple[float, np.uint64, np.uint64, np.uint64, np.uint64]:
+    """A standard Gaussian by the 256-layer ziggurat (Marsaglia & Tsang, 2000).
+
+    One 64-bit draw gives the layer (low 8 bits), the sign (bit 8) and the abscissa (top 53
+    bits); about 99 % of calls return after one draw and one comparison.
+    """
+    xs = _ZIG_X
+    fs = _ZIG_F
+    while True:
+        bits = s0 + s3
+        t = s1 << _S17
+        s2 = s2 ^ s0
+        s3 = s3 ^ s1
+        s1 = s1 ^ s2
+        s0 = s0 ^ s3
+        s2 = s2 ^ t
+        s3 = _rotl45(s3)
+        i = int(bits & _MASK8)
+        negative = (bits & _BIT8) != 0
+        x = float(bits >> _S11) * _TWO_M53 * xs[i]
+        if x < xs[i + 1]:
+            break
+        if i == 0:
+            # tail beyond r (Marsaglia, 1964)
+            while True:
+                u1, s0, s1, s2, s3 = _next_uniform(s0, s1, s2, s3)
+                u2, s0, s1, s2, s3 = _next_uniform(s0, s1, s2, s3)
+                a = -np.log(u1) / _ZIG_R
+                b = -np.log(u2)
+                if 2.0 * b > a * a:
+                    break
+            x = _ZIG_R + a
+            break
+        u, s0, s1, s2, s3 = _next_uniform(s0, s1, s2, s3)
+        if fs[i] + u * (fs[i + 1] - fs[i]) < np.exp(-0.5 * x * x):
+            break
+    if negative:
+        x = -x
+    return x, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def normal_samples(seed: np.uint64, size: int) -> np.ndarray:
+    """``size`` standard Gaussians from the stream seeded by ``seed`` (for tests)."""
+    out = np.empty(size, dtype=np.float64)
+    s0, s1, s2, s3 = _seed_state(seed)
+    for i in range(size):
+        x, s0, s1, s2, s3 = _next_normal(s0, s1, s2, s3)
+        out[i] = x
+    return out
+
+
+@njit(cache=True, inline="always")
+def _next_gain(
+    n: int,
+    mt_d: float,
+    mt_c: float,
+    s0: np.uint64,
+    s1: np.uint64,
+    s2: np.uint64,
+    s3: np.uint64,
+) -> tuple[float, np.uint64, np.uint64, np.uint64, np.uint64]:
+    """One draw of ‖h‖² ~ Gamma(n, 1); ``mt_d = n − 1/3``, ``mt_c = 1/sqrt(9·mt_d)``."""
+    if n <= _PRODUCT_MAX_N:
+        prod = 1.0
+        for _ in range(n):
+            u, s0, s1, s2, s3 = _next_uniform(s0, s1, s2, s3)
+            prod *= u
+        return -np.log(prod), s0, s1, s2, s3
+    # Marsaglia & Tsang (2000): accept d·v with v = (1 + c·x)^3, x ~ N(0, 1)
+    while True:
+        x, s0, s1, s2, s3 = _next_normal(s0, s1, s2, s3)
+        v = 1.0 + mt_c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u, s0, s1, s2, s3 = _next_uniform(s0, s1, s2, s3)
+        x2 = x * x
+        if u < 1.0 - 0.0331 * x2 * x2:
+            break
+        if np.log(u) < 0.5 * x2 + mt_d * (1.0 - v + np.log(v)):
+            break
+    return mt_d * v, s0, s1, s2, s3
+
+
 @njit(cache=True)
 def gain_samples(seed: np.uint64, size: int, num_antennas: int) -> np.ndarray:
     """``size`` draws of ‖h‖² ~ Gamma(N, 1), h ~ CN(0, I_N), from the stream ``seed``.
@@ -109,18 +244,11 @@ def gain_samples(seed: np.uint64, size: int, num_antennas: int) -> np.ndarray:
     """
     out = np.empty(size, dtype=np.float64)
     s0, s1, s2, s3 = _seed_state(seed)
+    mt_d = num_antennas - 1.0 / 3.0
+    mt_c = 1.0 / np.sqrt(9.0 * mt_d)
     for i in range(size):
-        neg_log = 0.0
-        remaining = num_antennas
-        while remaining > 0:
-            m = min(remaining, _BLOCK)
-            prod = 1.0
-            for _ in range(m):
-                u, s0, s1, s2, s3 = _next_uniform(s0, s1, s2, s3)
-                prod *= u
-            neg_log -= np.log(prod)
-            remaining -= m
-        out[i] = neg_log
+        g, s0, s1, s2, s3 = _next_gain(num_antennas, mt_d, mt_c, s0, s1, s2, s3)
+        out[i] = g
     return out
 
 
@@ -164,6 +292,8 @@ def mc_rate_outage(
     mean_rate = np.zeros(m_total, dtype=np.float64)
     stderr_rate = np.zeros(m_total, dtype=np.float64)
     outage_count = np.zeros(m_total, dtype=np.int64)
+    mt_d = num_antennas - 1.0 / 3.0
+    mt_c = 1.0 / np.sqrt(9.0 * mt_d)
     for m in range(m_total):
         rho = snr[m]
         x = threshold[m]
@@ -174,21 +304,12 @@ def mc_rate_outage(
         acc2 = 0.0
         count = 0
         for _ in range(samples):
-            neg_log = 0.0
-            remaining = num_antennas
-            while remaining > 0:
-                k = min(remaining, _BLOCK)
-                prod = 1.0
-                for _j in range(k):
-                    u, s0, s1, s2, s3 = _next_uniform(s0, s1, s2, s3)
-                    prod *= u
-                neg_log -= np.log(prod)
-                remaining -= k
+            g, s0, s1, s2, s3 = _next_gain(num_antennas, mt_d, mt_c, s0, s1, s2, s3)
             if want_rate:
-                d = np.log1p(rho * neg_log) * _INV_LN2 - shift
+                d = _log1p(rho * g) * _INV_LN2 - shift
                 acc += d
                 acc2 += d * d
-            if want_outage and neg_log < x:
+            if want_outage and g < x:
                 count += 1
         if want_rate:
             mean_d = acc / samples

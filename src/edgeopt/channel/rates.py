@@ -5,7 +5,7 @@ with maximum-ratio combining (MRC) over i.i.d. Rayleigh branches, h ~ CN(0, I_N)
 post-combining SNR is snr·‖h‖² with ‖h‖² ~ Gamma(N, 1) (N = 1 is the single-antenna link).
 
 Monte Carlo functions run a Numba kernel (:mod:`edgeopt.channel._kernels`) with its own
-counter-free xoshiro256+ streams.  Each element of a vectorized call gets an *independent*
+xoshiro256+ streams.  Each element of a vectorized call gets an *independent*
 stream whose 64-bit seed is drawn from ``rng``, so estimates at different SNRs are
 statistically independent, and the result is a deterministic function of the state of
 ``rng`` (the draws differ from those NumPy's own generators would give).
