@@ -3,7 +3,7 @@
 Random numbers
 --------------
 The kernels carry their own generator so that they need no global state: every Monte Carlo
-stream is a xoshiro256+ generator (Blackman & Vigna, 2018) whose 256-bit state is filled by
+stream is a xoshiro256+ generator (Blackman & Vigna, 2021) whose 256-bit state is filled by
 SplitMix64 from one 64-bit seed.  The public functions draw those seeds from the caller's
 :class:`numpy.random.Generator`, one seed per independent stream, so a given ``rng`` state
 always gives the same result; the streams are *not* the ones NumPy itself would produce.

@@ -54,7 +54,7 @@ def _check_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
 def rayleigh(shape: Any, rng: Any) -> NDArray[np.complex128]:
     """I.i.d. circularly-symmetric complex Gaussian gains, CN(0, 1).
 
-    Each entry is (X + jY)/√2 with X, Y i.i.d. N(0, 1), so E|h|² = 1 and |h| is Rayleigh
+    Each entry is (X + jY)/√2 with X, Y i.i.d. N(0, 1), so E[abs(h)²] = 1 and abs(h) is Rayleigh
     distributed.
 
     Parameters
@@ -101,7 +101,7 @@ def rician(shape: Any, k_factor_db: Any, rng: Any) -> NDArray[np.complex128]:
 
     h = √(K/(K+1))·e^{jφ} + √(1/(K+1))·w with w ~ CN(0, 1), φ ~ U[0, 2π) drawn
     independently for every entry (a line-of-sight component of random phase), and
-    K = 10^(k_factor_db/10) the ratio of line-of-sight to scattered power; E|h|² = 1.
+    K = 10^(k_factor_db/10) the ratio of line-of-sight to scattered power; E[abs(h)²] = 1.
 
     Parameters
     ----------
@@ -206,7 +206,7 @@ def uplink_channels(
     β_k = 10^(−(PL(d_k) − S_k)/10) (path loss :func:`pathloss_db`, shadowing S_k ~ N(0, σ²)
     in dB, one draw per device and per batch element) and small-scale fading g_kn drawn
     independently per device and antenna (:func:`rayleigh`, :func:`rician`, or 1 for
-    ``fading="none"``).  So E|h_kn|² = 10^(−PL(d_k)/10)·E[10^(S_k/10)].
+    ``fading="none"``).  So E[abs(h_kn)²] = 10^(−PL(d_k)/10)·E[10^(S_k/10)].
 
     Parameters
     ----------

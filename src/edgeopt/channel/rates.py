@@ -371,7 +371,7 @@ def outage_probability(
     References
     ----------
     D. Tse and P. Viswanath, *Fundamentals of Wireless Communication*, Cambridge, 2005,
-    Sec. 5.4.1 (outage probability p_out = P[log(1 + |h|²SNR) < R]) and Sec. 5.4.2 (receive
+    Sec. 5.4.1 (outage probability p_out = P[log(1 + abs(h)²·SNR) < R]) and Sec. 5.4.2 (receive
     diversity: ‖h‖² is Gamma(L, 1)).
 
     Examples
