@@ -57,7 +57,7 @@ MANIFEST_PACKAGES = (
 class ReproduceResult:
     """What :func:`reproduce` did.
 
-    Attributes
+    Parameters
     ----------
     name : str
         Experiment name.

@@ -39,7 +39,7 @@ _KEYS = {
 class SweepConfig:
     """A sweep read from a TOML file by :func:`load_config`.
 
-    Attributes
+    Parameters
     ----------
     path : pathlib.Path
         The file it was read from.
