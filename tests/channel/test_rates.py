@@ -189,6 +189,19 @@ def test_monte_carlo_edges() -> None:
     assert float(se) == 0.0
 
 
+def test_monte_carlo_extreme_snr_is_finite_and_right() -> None:
+    """snr·‖h‖² may overflow; the kernel's ln(snr) + ln(g + 1/snr) form does not."""
+    snr = np.array([1e-300, 1e-12, 1e200, 1e308])
+    rate, se = ergodic_rate(snr, 8, samples=20_000, rng=4, return_stderr=True)
+    exact = rayleigh_ergodic_capacity(snr, 8)
+    assert np.all(np.isfinite(rate)) and np.all(np.isfinite(se))
+    assert np.all(np.abs(rate - exact) <= Z * se)
+    # the two branches of the kernel (snr <= 1 and snr > 1) agree at the switch
+    below, se1 = ergodic_rate(1.0, 4, samples=200_000, rng=5, return_stderr=True)
+    above, se2 = ergodic_rate(1.0 + 1e-12, 4, samples=200_000, rng=5, return_stderr=True)
+    assert abs(below - above) <= 1e-9 and abs(se1 - se2) <= 1e-9
+
+
 def test_monte_carlo_determinism_and_independence() -> None:
     a = ergodic_rate([1.0, 10.0], 2, samples=1000, rng=np.random.default_rng(9))
     b = ergodic_rate([1.0, 10.0], 2, samples=1000, rng=np.random.default_rng(9))

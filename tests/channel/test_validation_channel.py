@@ -107,6 +107,7 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("out-samples", lambda: ch.outage_probability(1.0, 10.0, samples=0, rng=0), "samples"),
     ("out-rng", lambda: ch.outage_probability(1.0, 10.0, samples=100, rng=LEGACY), "rng"),
     ("out-rng-float", lambda: ch.outage_probability(1.0, 10.0, samples=100, rng=1.5), "rng"),
+    ("out-rng-closed-form", lambda: ch.outage_probability(1.0, 10.0, rng=LEGACY), "rng"),
     ("out-flag", lambda: ch.outage_probability(1.0, 10.0, return_stderr=1), "return_stderr"),
 ]
 

@@ -298,15 +298,27 @@ def mc_rate_outage(
         rho = snr[m]
         x = threshold[m]
         s0, s1, s2, s3 = _seed_state(seeds[m])
+        # for snr > 1, ln(1 + snr·g) = ln(snr) + ln(g + 1/snr): no overflow even at 1e308
+        big = rho > 1.0
+        log_rho = np.log(rho) if big else 0.0
+        inv_rho = 1.0 / rho if big else 0.0
         # shifted sums (shift = rate at the mean gain) keep the variance free of cancellation
-        shift = np.log1p(rho * num_antennas) * _INV_LN2
+        if big:
+            shift = (log_rho + np.log(num_antennas + inv_rho)) * _INV_LN2
+        else:
+            shift = _log1p(rho * num_antennas) * _INV_LN2
+        # ... and scaled by 1/shift so that squares cannot underflow at tiny SNR
+        scale = 1.0 / shift if shift > 0.0 else 1.0
         acc = 0.0
         acc2 = 0.0
         count = 0
         for _ in range(samples):
             g, s0, s1, s2, s3 = _next_gain(num_antennas, mt_d, mt_c, s0, s1, s2, s3)
             if want_rate:
-                d = _log1p(rho * g) * _INV_LN2 - shift
+                if big:
+                    d = ((log_rho + np.log(g + inv_rho)) * _INV_LN2 - shift) * scale
+                else:
+                    d = (_log1p(rho * g) * _INV_LN2 - shift) * scale
                 acc += d
                 acc2 += d * d
             if want_outage and g < x:
@@ -314,7 +326,7 @@ def mc_rate_outage(
         if want_rate:
             mean_d = acc / samples
             var = (acc2 - samples * mean_d * mean_d) / (samples - 1)
-            mean_rate[m] = shift + mean_d
-            stderr_rate[m] = np.sqrt(max(var, 0.0) / samples)
+            mean_rate[m] = shift + mean_d / scale
+            stderr_rate[m] = np.sqrt(max(var, 0.0) / samples) / scale
         outage_count[m] = count
     return mean_rate, stderr_rate, outage_count

@@ -395,6 +395,8 @@ def outage_probability(
         needed = np.expm1(rate * _LN2)  # 2^R - 1, +inf for huge R
         x = np.where(rate == 0.0, 0.0, np.where(rho == 0.0, np.inf, needed / rho))
     if n_samples is None:
+        if rng is not None:
+            check_rng(rng)  # unused by the closed form, but a bad value is still an error
         prob = special.gammainc(n_ant, x)
         return (prob, np.zeros_like(prob)) if want_se else prob
     gen = check_rng(rng)
