@@ -59,3 +59,18 @@ def test_quick_run_and_plot(tmp_path: Path) -> None:
     assert [p.suffix for p in paths] == [".png", ".pdf"]
     for p in paths:
         assert p.exists() and p.stat().st_size > 1000
+
+
+def test_reproduce_quick_through_the_runner(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from edgeopt.experiments._runner import reproduce
+
+    result = reproduce("channel", out_dir=tmp_path, quick=True, executor="serial")
+    assert result.failures == 0 and result.plot_error is None
+    names = {p.name for p in result.files}
+    assert {"data.csv", "channel.png", "channel.pdf", "manifest.json"} <= names
+    table = pd.read_csv(tmp_path / "channel" / "data.csv")
+    assert len(table) == 5 * 4
+    z = (table["rate_mc_bps_hz"] - table["rate_closed_bps_hz"]) / table["rate_mc_stderr_bps_hz"]
+    assert np.all(np.abs(z) <= 5)
