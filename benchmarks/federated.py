@@ -1,0 +1,130 @@
+"""Benchmark: one FedAvg round with K = 100 clients, batched (torch.func.vmap) vs sequential.
+
+The round is the local training of every client (``local_steps`` SGD steps on mini-batches
+of its own digits data, MLP 64-64-10) followed by ideal aggregation of the updates.  The
+baseline is the sequential reference loop of ``edgeopt.federated._batched``: one
+``nn.Module`` and autograd per client and step.  Both run in the same process on the same
+mini-batches; the script checks that they agree, times each ``--repeats`` times (after a
+warm-up) and reports the median times and their ratio.
+
+Usage::
+
+    .venv/bin/python benchmarks/federated.py            # CPU, writes results/federated.json
+    .venv/bin/python benchmarks/federated.py --quick    # fewer repeats
+    .venv/bin/python benchmarks/federated.py --device cuda   # results/federated_cuda.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from edgeopt.federated import IdealAggregation, build_model, digits_dataset, partition
+from edgeopt.federated._batched import (
+    pad_client_data,
+    sample_batches,
+    train_batched,
+    train_sequential,
+)
+from edgeopt.federated.models import init_parameters
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--local-steps", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="3 repeats")
+    parser.add_argument("--out", default=None, help="JSON path (default results/federated*.json)")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else args.repeats
+    device = torch.device(args.device)
+
+    rng = np.random.default_rng(0)
+    ds = digits_dataset()
+    parts = partition(ds.y_train, args.clients, "iid", rng=rng)
+    net = build_model("mlp", ds.input_dim, ds.num_classes)
+    init_parameters(net, rng)
+    net = net.to(device)
+    params = {n: p.detach().clone() for n, p in net.named_parameters()}
+    xs, ys = pad_client_data(
+        torch.as_tensor(ds.x_train, device=device),
+        torch.as_tensor(ds.y_train, device=device),
+        parts,
+    )
+    sizes = np.array([len(p) for p in parts])
+    flat = torch.cat([p.reshape(-1) for p in params.values()])
+    agg = IdealAggregation()
+    zeros = np.zeros(args.clients)
+
+    def one_round(trainer, index, mask):  # type: ignore[no-untyped-def]
+        local = trainer(net, params, xs, ys, index, mask, 0.1)
+        updates = torch.cat([p.reshape(p.shape[0], -1) for p in local.values()], 1) - flat
+        out = agg.aggregate(updates, sizes, compute_s=zeros, compute_energy_j=zeros)
+        _sync(device)
+        return out.update
+
+    index, mask = sample_batches(sizes, args.batch_size, args.local_steps, rng)
+    a = one_round(train_batched, index, mask)
+    b = one_round(train_sequential, index, mask)
+    max_diff = float((a - b).abs().max())
+    assert torch.allclose(a, b, atol=1e-5), max_diff
+
+    times: dict[str, list[float]] = {"batched": [], "sequential": []}
+    for _ in range(repeats):
+        index, mask = sample_batches(sizes, args.batch_size, args.local_steps, rng)
+        for name, trainer in (("batched", train_batched), ("sequential", train_sequential)):
+            _sync(device)
+            t0 = time.perf_counter()
+            one_round(trainer, index, mask)
+            times[name].append(time.perf_counter() - t0)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    result = {
+        "benchmark": "federated",
+        "what": "one FedAvg round (local training + ideal aggregation), MLP on digits",
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch_version": torch.__version__,
+        "clients": args.clients,
+        "local_steps": args.local_steps,
+        "batch_size": args.batch_size,
+        "parameters": int(flat.numel()),
+        "repeats": repeats,
+        "batched_s": med["batched"],
+        "sequential_s": med["sequential"],
+        "speedup": med["sequential"] / med["batched"],
+        "max_abs_difference": max_diff,
+        "all_times_s": times,
+    }
+    name = "federated.json" if device.type == "cpu" else f"federated_{device.type}.json"
+    out = Path(args.out) if args.out else Path(__file__).parent / "results" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        f"K={args.clients} on {device}: batched {med['batched'] * 1e3:.1f} ms, "
+        f"sequential {med['sequential'] * 1e3:.1f} ms, speedup {result['speedup']:.1f}x "
+        f"(max diff {max_diff:.1e}) -> {out}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Helpers shared by the federated experiments (fl_aircomp, fl_latency, fl_compression).
+
+A point of those experiments is one whole training run.  The sweep stores flat rows of
+scalars, so the per-round curves travel as one JSON string column, ``curve_json``: an object
+of equal-length lists (``test_accuracy``, ``selected_count``, ``cumulative_latency_s``,
+``cumulative_energy_j``, ``cumulative_uplink_bits``), round 0 (the initial model, zero cost)
+first.  :func:`mean_curves` decodes them and averages over repeats.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from edgeopt.federated.history import History
+
+CURVE_KEYS = (
+    "test_accuracy",
+    "selected_count",
+    "cumulative_latency_s",
+    "cumulative_energy_j",
+    "cumulative_uplink_bits",
+)
+
+
+def summarize(hist: History) -> dict[str, Any]:
+    """Flat scalar outputs of one run plus its curves as ``curve_json``."""
+    k = int(hist.info["num_clients"])
+    curves = {
+        "test_accuracy": [hist.initial_test_accuracy, *hist.test_accuracy.tolist()],
+        "selected_count": [k, *hist.selected_count.tolist()],
+        "cumulative_latency_s": [0.0, *hist.cumulative_latency_s.tolist()],
+        "cumulative_energy_j": [0.0, *hist.cumulative_energy_j.tolist()],
+        "cumulative_uplink_bits": [0.0, *hist.cumulative_uplink_bits.tolist()],
+    }
+    finite = hist.aggregation_mse[np.isfinite(hist.aggregation_mse)]
+    return {
+        "final_accuracy": float(hist.test_accuracy[-1]),
+        "best_accuracy": float(hist.test_accuracy.max()),
+        "mean_selected": float(hist.selected_count.mean()),
+        "empty_rounds": int(np.sum(hist.selected_count == 0)),
+        "median_mse": float(np.median(finite)) if finite.size else 0.0,
+        "total_latency_s": float(hist.cumulative_latency_s[-1]),
+        "total_energy_j": float(hist.cumulative_energy_j[-1]),
+        "total_uplink_bits": float(hist.cumulative_uplink_bits[-1]),
+        "curve_json": json.dumps(curves, separators=(",", ":")),
+    }
+
+
+def mean_curves(table: pd.DataFrame, by: Sequence[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Average the decoded curves of the rows sharing the values of ``by`` (the repeats).
+
+    Rows whose point failed (no ``curve_json``) are skipped.
+
+    Returns
+    -------
+    dict
+        Key: tuple of the ``by`` values; value: dict of mean curves (numpy arrays) and the
+        number of runs ``n``.
+    """
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if "curve_json" not in table.columns:
+        return out
+    ok = table[table["curve_json"].notna()]
+    for key, group in ok.groupby(list(by), sort=True):
+        curves = [json.loads(c) for c in group["curve_json"]]
+        length = min(len(c["test_accuracy"]) for c in curves)
+        mean = {
+            name: np.mean([np.asarray(c[name][:length], dtype=float) for c in curves], axis=0)
+            for name in CURVE_KEYS
+        }
+        mean["n"] = len(curves)
+        out[key if isinstance(key, tuple) else (key,)] = mean
+    return out
+
+
+def save_figure(fig: Any, out_dir: Any, name: str) -> list[Any]:
+    """Write ``name.png`` and ``name.pdf`` into ``out_dir`` and close the figure."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
+    fig.tight_layout()
+    for p in paths:
+        fig.savefig(p, dpi=150)
+    plt.close(fig)
+    return paths
