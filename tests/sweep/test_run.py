@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -257,3 +259,43 @@ def test_progress_eta_uses_the_rate_of_computed_points():
     assert "5/10" in bar.line() and "ETA ?" in bar.line()
     bar.update(1)
     assert "ETA ?" not in bar.line()
+
+
+SCRIPT = (
+    "from edgeopt.sweep import run_sweep\n"
+    "from edgeopt.sweep._testing import toy_point\n"
+    "t = run_sweep(toy_point, {'a': [1, 2]}, seed=0, progress=False)\n"
+    "print(len(t), int(t['error'].notna().sum()))\n"
+)
+
+
+def test_processes_from_a_script_on_stdin(tmp_path):
+    """`python - < script`: the main module is not a file; workers must still start."""
+    out = subprocess.run(
+        [sys.executable, "-"],
+        input=SCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", "0"]
+
+
+def test_script_without_main_guard_is_a_clear_error(tmp_path):
+    script = tmp_path / "noguard.py"
+    script.write_text(SCRIPT)
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert out.returncode != 0
+    assert "ConfigError" in out.stderr and '__name__ == "__main__"' in out.stderr
+    guarded = tmp_path / "guarded.py"
+    body = "".join("    " + line + "\n" for line in SCRIPT.splitlines()[2:])
+    guarded.write_text("\n".join(SCRIPT.splitlines()[:2]) + "\nif __name__ == '__main__':\n" + body)
+    out = subprocess.run(
+        [sys.executable, str(guarded)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", "0"]

@@ -9,14 +9,17 @@ point and the repeat index only, so every backend computes bit-identical results
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import json
 import math
 import multiprocessing
 import os
 import re
+import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,17 +192,60 @@ def _watch_driver(driver_pid: int) -> None:
     threading.Thread(target=watch, name="edgeopt-driver-watch", daemon=True).start()
 
 
+def _ping() -> int:
+    return os.getpid()
+
+
+@contextlib.contextmanager
+def _main_without_fake_file() -> Iterator[None]:
+    """Hide a ``__main__.__file__`` that is not a file (``python - < script``, ``-c``...).
+
+    A ``spawn`` worker re-imports the main module from that path; when it is ``<stdin>``
+    the worker cannot start.  Nothing defined in such a main module could be sent to a
+    worker anyway, so hiding it while workers start loses nothing.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    fake = (
+        main is not None
+        and getattr(main, "__spec__", None) is None
+        and isinstance(path, str)
+        and not os.path.isfile(path)
+    )
+    if not fake:
+        yield
+        return
+    del main.__file__  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        main.__file__ = path  # type: ignore[union-attr]
+
+
 class ProcessBackend(Backend):
     """A standard-library process pool using the ``spawn`` start method.
 
     ``spawn`` gives each worker a fresh interpreter (no inherited Numba, OpenMP or torch
-    threads, no copied locks); each worker exits on its own if the driver dies.
+    threads, no copied locks); each worker exits on its own if the driver dies.  The pool
+    is checked with a no-op task when it starts, so a pool whose workers cannot start (a
+    script that runs its sweep at import time without ``if __name__ == "__main__":``)
+    is an error before any point runs.
     """
 
     def __init__(self, max_workers: int | None = None) -> None:
         self._n = max_workers or cpu_count()
         self._ctx = multiprocessing.get_context("spawn")
         self._pool = self._new_pool()
+        try:
+            with _main_without_fake_file():
+                self._pool.submit(_ping).result()
+        except BrokenProcessPool as exc:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            raise ConfigError(
+                "executor='processes': the worker processes could not start (see the error "
+                "printed above). A script that starts a sweep must do so under "
+                "`if __name__ == \"__main__\":`; or use executor='serial'"
+            ) from exc
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
@@ -213,7 +259,8 @@ class ProcessBackend(Backend):
         return self._n
 
     def submit(self, func: Any, seed: int, items: list[Item]) -> Any:
-        return self._pool.submit(run_batch, func, seed, items)
+        with _main_without_fake_file():
+            return self._pool.submit(run_batch, func, seed, items)
 
     def wait(self, handles: list[Any]) -> list[Any]:
         done, _ = cf.wait(handles, return_when=cf.FIRST_COMPLETED)
