@@ -240,7 +240,8 @@ def test_progress_line_on_a_terminal_only():
     bar.update(1)
     bar.close()
     text = stream.getvalue()
-    assert "[sweep] 4/4 100%  failures 1" in text and "ETA 0:00" in text
+    assert "[" + "#" * 24 + "] 4/4 100%  failures 1" in text and "ETA 0:00" in text
+    assert "[" + "#" * 12 + "." * 12 + "] 2/4  50%" in text
     assert text.endswith("\n") and "\r" in text
     quiet = _FakeTTY(False)
     bar = Progress(4, stream=quiet)

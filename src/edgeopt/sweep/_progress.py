@@ -6,6 +6,8 @@ import sys
 import time
 from typing import TextIO
 
+_BAR = 24
+
 
 def _fmt_s(seconds: float) -> str:
     seconds = int(round(seconds))
@@ -15,7 +17,7 @@ def _fmt_s(seconds: float) -> str:
 
 
 class Progress:
-    """``[sweep] 37/200  18%  failures 0  elapsed 0:12  ETA 0:52`` redrawn in place.
+    """``[####....] 37/200  18%  failures 0  elapsed 0:12  ETA 0:52`` redrawn in place.
 
     Enabled only when asked for *and* the stream is a terminal; otherwise every call is a
     no-op, so logs and pipes stay clean.  Redraws at most ten times a second.
@@ -45,8 +47,10 @@ class Progress:
         else:
             eta = "0:00" if remaining == 0 else "?"
         pct = 100 * self.done // self.total if self.total else 100
+        filled = _BAR * self.done // self.total if self.total else _BAR
+        bar = "#" * filled + "." * (_BAR - filled)
         return (
-            f"[sweep] {self.done}/{self.total} {pct:3d}%  failures {self.failures}  "
+            f"[{bar}] {self.done}/{self.total} {pct:3d}%  failures {self.failures}  "
             f"elapsed {_fmt_s(elapsed)}  ETA {eta}"
         )
 
