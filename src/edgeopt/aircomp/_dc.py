@@ -17,8 +17,10 @@ from numpy.typing import NDArray
 from edgeopt.aircomp import _kernels
 
 # SCA polish of extracted beamformers (cheap, monotone in the smallest margin)
-SCA_OUTER = 60
-SCA_INNER = 120
+SCA_OUTER = 30
+SCA_INNER = 40
+# the DC rank-one iteration stops when the rank gap falls by less than this fraction
+RANK_STALL = 1e-2
 
 
 def topk_indicator(x: NDArray[np.float64], k: int) -> NDArray[np.float64]:
@@ -44,21 +46,28 @@ def order_devices(x: NDArray[np.float64], G: NDArray[np.complex128]) -> NDArray[
 
 def sparsity_dc(
     backend: Any, *, max_inner: int, tol: float, rank_weight: float
-) -> tuple[NDArray[np.float64], int]:
+) -> tuple[NDArray[np.float64], int, Any]:
     """Step 1 with the DC representation of ``||x||_0`` and of the rank-one constraint.
 
     For ``k = 0, 1, ...``: minimize ``||x||_1 - |||x|||_k + w (tr X - ||X||_2)`` by
     successive linearization of the concave parts (the Ky Fan subgradient is the indicator
     of the ``k`` largest entries, the spectral-norm subgradient ``u u^T``), warm-started
     from the previous ``k``, until the sparsity part ``||x||_1 - |||x|||_k`` is zero.
-    Returns the final slack vector and the number of solved programs.
+    The iteration starts from the ``l1`` relaxation; if its slacks are already zero, every
+    device passes the relaxation and its solution (feasible for the whole set) is handed to
+    step 2 instead of iterating on the rank alone here.
+
+    Returns the final slack vector, the number of solved programs and, in that case, the
+    relaxed solution of the whole set (else ``None``).
     """
     k_dev = backend.k
     start = backend.solve_sparse(np.ones(k_dev), backend.zero_lin())
     solves = 1
     if start is None:
-        return np.zeros(k_dev), solves
+        return np.zeros(k_dev), solves, None
     x, X = start
+    if float(np.sum(x)) <= 1e-9:
+        return x, solves, X
     for k in range(k_dev + 1):
         prev = np.inf
         for _ in range(max_inner):
@@ -74,7 +83,7 @@ def sparsity_dc(
             prev = value
         if kyfan_gap(x, k) <= tol:
             break
-    return x, solves
+    return x, solves, None
 
 
 def sparsity_l1(backend: Any) -> tuple[NDArray[np.float64], int]:
@@ -86,20 +95,23 @@ def sparsity_l1(backend: Any) -> tuple[NDArray[np.float64], int]:
 
 
 def largest_sdr_feasible_prefix(
-    backend: Any, order: NDArray[np.intp], guess: int
+    backend: Any, order: NDArray[np.intp], guess: int, known: dict[int, Any] | None = None
 ) -> tuple[int, dict[int, Any], int]:
     """Largest ``n`` whose prefix ``order[:n]`` passes the SDR test, by bisection.
 
     SDR feasibility is monotone in the prefix (a subset of a relaxed-feasible set is
-    relaxed-feasible), so bisection is exact.  Returns ``n``, the relaxed solutions found
-    (by prefix length) and the number of solved programs.
+    relaxed-feasible), so bisection is exact.  ``known`` holds relaxed solutions already
+    found (by prefix length).  Returns ``n``, the relaxed solutions found and the number of
+    solved programs.
     """
     k = order.size
-    sols: dict[int, Any] = {}
+    sols: dict[int, Any] = dict(known or {})
     solves = 0
 
     def test(n: int) -> bool:
         nonlocal solves
+        if n in sols:
+            return True
         mask = np.zeros(k, dtype=bool)
         mask[order[:n]] = True
         X = backend.solve_feasible(mask, backend.zero_lin())
@@ -124,26 +136,71 @@ def largest_sdr_feasible_prefix(
     return lo, sols, solves
 
 
+def polish(
+    backend: Any,
+    Gs: NDArray[np.complex128],
+    X: Any,
+    rng: np.random.Generator | None,
+    samples: int,
+) -> NDArray[np.complex128] | None:
+    """Beamformer candidates from the lifted ``X``, polished by the max-min SCA.
+
+    Candidates: the top eigenvector and, if ``rng`` is given, ``samples`` Gaussian draws
+    ``m ~ CN(0, M)``; the three with the largest smallest margin are polished.  Returns
+    the first polished beamformer whose margins are all >= 1, else ``None``.
+    """
+    cands = [backend.beam(X)]
+    if rng is not None and samples > 0:
+        M = backend.covariance(X)
+        vals, vecs = np.linalg.eigh(M)
+        root = vecs * np.sqrt(np.maximum(vals, 0.0))
+        n = M.shape[0]
+        z = (rng.standard_normal((samples, n)) + 1j * rng.standard_normal((samples, n))) / np.sqrt(
+            2
+        )
+        draws = z @ root.T
+        norms = np.maximum(np.sum(np.abs(draws) ** 2, axis=1), 1e-300)
+        worst = (np.abs(np.conj(draws) @ Gs.T) ** 2 / norms[:, None]).min(axis=1)
+        for i in np.argsort(-worst)[:2]:
+            cands.append(np.ascontiguousarray(draws[i]))
+    for m0 in cands:
+        m, best = _kernels.maxmin_sca(Gs, m0.astype(np.complex128), SCA_OUTER, SCA_INNER, 1.0)
+        if best >= 1.0:
+            return m
+    return None
+
+
 def rank_one_dc(
-    backend: Any, G: NDArray[np.complex128], mask: NDArray[np.bool_], X0: Any, max_iter: int
+    backend: Any,
+    G: NDArray[np.complex128],
+    mask: NDArray[np.bool_],
+    X0: Any,
+    max_iter: int,
+    rng: np.random.Generator | None = None,
+    samples: int = 0,
 ) -> tuple[NDArray[np.complex128] | None, int]:
     """DC rank-one feasibility detection for the devices in ``mask``.
 
     Successively minimizes ``tr X - <u u^T, X>`` (``u``: top eigenvector of the previous
     iterate) over the relaxed feasible set, starting from the relaxed solution ``X0``.  At
-    every iterate the top eigenvector is polished by the max-min SCA and checked exactly;
-    the first beamformer that serves every device is returned (``None`` if none is found
-    once the iterate is rank one or ``max_iter`` programs were solved).
+    every iterate, beamformer candidates are polished by the max-min SCA and checked
+    exactly (:func:`polish`; Gaussian draws only at the relaxed solution ``X0``); the first
+    beamformer that serves every device is returned (``None`` if none is found once the
+    iterate is rank one, the rank gap stalls -- falls by less than ``RANK_STALL``
+    relative -- or ``max_iter`` programs were solved).
     """
     Gs = np.ascontiguousarray(G[mask])
     X = X0
     solves = 0
+    prev_gap = np.inf
     for it in range(max_iter + 1):
-        m, best = _kernels.maxmin_sca(Gs, backend.beam(X), SCA_OUTER, SCA_INNER, 1.0)
-        if best >= 1.0:
+        m = polish(backend, Gs, X, rng if it == 0 else None, samples)
+        if m is not None:
             return m, solves
-        if it == max_iter or backend.gap(X) <= 1e-9:
+        gap = backend.gap(X)
+        if it == max_iter or gap <= 1e-9 or prev_gap - gap < RANK_STALL * prev_gap:
             break
+        prev_gap = gap
         X = backend.solve_feasible(mask, backend.linearize(X))
         solves += 1
         if X is None:
@@ -183,11 +240,12 @@ def two_step(
     x: NDArray[np.float64],
     guess: int,
     detect: Callable[[NDArray[np.bool_], Any], tuple[NDArray[np.complex128] | None, int]],
+    known: dict[int, Any] | None = None,
 ) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None, int]:
     """Step 2: order by ``x``, bisection on the SDR test, then scan down with ``detect``."""
     k = G.shape[0]
     order = order_devices(x, G)
-    n_up, sols, solves = largest_sdr_feasible_prefix(backend, order, guess)
+    n_up, sols, solves = largest_sdr_feasible_prefix(backend, order, guess, known)
     for n in range(n_up, 0, -1):
         mask = np.zeros(k, dtype=bool)
         mask[order[:n]] = True

@@ -33,7 +33,6 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
-_SOLVERS = ("CLARABEL", "SCS")
 _OK = {cp.OPTIMAL, cp.OPTIMAL_INACCURATE}
 _INFEASIBLE = {cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE}
 
@@ -96,9 +95,14 @@ class _Feasible:
     U: cp.Parameter
 
 
-@functools.lru_cache(maxsize=32)
-def sparse_program(n: int, k: int) -> _Sparse:
-    """The step-1 program for ``n`` antennas and ``k`` devices (cached, DPP)."""
+@functools.lru_cache(maxsize=64)
+def sparse_program(n: int, k: int, solver: str = "CLARABEL") -> _Sparse:
+    """The step-1 program for ``n`` antennas and ``k`` devices (cached per solver, DPP).
+
+    CVXPY caches one solving chain per problem and solver, so each solver gets its own
+    problem object (switching solvers on one object would recompile it).
+    """
+    del solver  # part of the cache key only
     X = cp.Variable((2 * n, 2 * n), PSD=True)
     x = cp.Variable(k, nonneg=True)
     A = cp.Parameter((k, 4 * n * n))
@@ -109,9 +113,10 @@ def sparse_program(n: int, k: int) -> _Sparse:
     return _Sparse(cp.Problem(objective, constraints), X, x, A, c, U)
 
 
-@functools.lru_cache(maxsize=32)
-def feasible_program(n: int, k: int) -> _Feasible:
-    """The step-2 program for ``n`` antennas and ``k`` devices (cached, DPP)."""
+@functools.lru_cache(maxsize=64)
+def feasible_program(n: int, k: int, solver: str = "CLARABEL") -> _Feasible:
+    """The step-2 program for ``n`` antennas and ``k`` devices (cached per solver, DPP)."""
+    del solver
     X = cp.Variable((2 * n, 2 * n), PSD=True)
     A = cp.Parameter((k, 4 * n * n))
     U = cp.Parameter((2 * n, 2 * n), symmetric=True)
@@ -120,36 +125,51 @@ def feasible_program(n: int, k: int) -> _Feasible:
     return _Feasible(cp.Problem(objective, constraints), X, A, U)
 
 
-def _solve(problem: cp.Problem) -> str:
-    """Solve with Clarabel, falling back to SCS; returns the CVXPY status."""
-    status = "solver_error"
-    for solver in _SOLVERS:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # "solution may be inaccurate": we verify
-                # no warm start: SCS would start from the previous solve (order-dependent)
-                problem.solve(solver=solver, verbose=False, warm_start=False)
-        except cp.error.SolverError:
-            continue
-        status = str(problem.status)
-        if status in _OK or status in _INFEASIBLE:
-            return status
-    return status
+# SCS settings of the warm-started solves (every returned beamformer is verified exactly)
+SCS_OPTS = {"eps_abs": 1e-6, "eps_rel": 1e-6, "max_iters": 20000}
+
+
+def _solve(problem: cp.Problem, solver: str) -> str:
+    """Solve with one solver (SCS warm-started from this problem's previous solve)."""
+    opts: dict[str, Any] = SCS_OPTS if solver == "SCS" else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "solution may be inaccurate": we verify
+            problem.solve(solver=solver, verbose=False, warm_start=solver == "SCS", **opts)
+    except cp.error.SolverError:
+        return "solver_error"
+    return str(problem.status)
+
+
+def _reset_warm_start(problem: cp.Problem) -> None:
+    """Forget the previous solution so that results do not depend on earlier calls."""
+    cache = getattr(problem, "_solver_cache", None)
+    if isinstance(cache, dict):
+        cache.clear()
 
 
 class RealBackend:
-    """Step-1 and step-2 solves on the cached real-valued DPP programs.
+    """Step-1 and step-2 solves on the cached real-valued CVXPY DPP programs.
 
     Parameters
     ----------
     G : complex ``(K, N)``
         Scaled channels ``g_i = sqrt(gamma_i) h_i``.
+    solvers : tuple of str
+        CVXPY solvers tried in order (the first status that is optimal, or infeasible for
+        a feasibility test, is kept).
     """
 
-    def __init__(self, G: NDArray[np.complex128]) -> None:
+    def __init__(
+        self, G: NDArray[np.complex128], solvers: tuple[str, ...] = ("CLARABEL", "SCS")
+    ) -> None:
         self.k, self.n = G.shape
         self.rows = constraint_rows(G)
         self.solves = 0
+        self.solvers = solvers
+        for solver in solvers:
+            _reset_warm_start(sparse_program(self.n, self.k, solver).problem)
+            _reset_warm_start(feasible_program(self.n, self.k, solver).problem)
 
     def zero_lin(self) -> NDArray[np.float64]:
         return np.zeros((2 * self.n, 2 * self.n))
@@ -161,30 +181,199 @@ class RealBackend:
         u = vecs[:, -1]
         return weight * np.outer(u, u)
 
+    def _sparse(
+        self, c: NDArray[np.float64], U: NDArray[np.float64], solvers: tuple[str, ...]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        for solver in solvers:
+            prog = sparse_program(self.n, self.k, solver)
+            prog.A.value = self.rows
+            prog.c.value = c
+            prog.U.value = U
+            if _solve(prog.problem, solver) in _OK:
+                x = np.maximum(np.asarray(prog.x.value, dtype=float), 0.0)
+                return x, np.asarray(prog.X.value, dtype=float)
+        return None
+
+    def _feasible(
+        self, mask: NDArray[np.bool_], U: NDArray[np.float64], solvers: tuple[str, ...]
+    ) -> NDArray[np.float64] | None:
+        for solver in solvers:
+            prog = feasible_program(self.n, self.k, solver)
+            prog.A.value = self.rows * mask[:, None]
+            prog.U.value = U
+            status = _solve(prog.problem, solver)
+            if status in _OK:
+                return np.asarray(prog.X.value, dtype=float)
+            if status in _INFEASIBLE:
+                return None
+        return None
+
     def solve_sparse(
         self, c: NDArray[np.float64], U: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-        prog = sparse_program(self.n, self.k)
-        prog.A.value = self.rows
-        prog.c.value = c
-        prog.U.value = U
+        """Step-1 program; ``None`` if every solver failed."""
         self.solves += 1
-        if _solve(prog.problem) not in _OK:
-            return None
-        x = np.maximum(np.asarray(prog.x.value, dtype=float), 0.0)
-        return x, np.asarray(prog.X.value, dtype=float)
+        return self._sparse(c, U, self.solvers)
 
     def solve_feasible(
         self, mask: NDArray[np.bool_], U: NDArray[np.float64]
     ) -> NDArray[np.float64] | None:
-        prog = feasible_program(self.n, self.k)
-        prog.A.value = self.rows * mask[:, None]
-        prog.U.value = U
+        """Step-2 program for the devices in ``mask``; ``None`` if infeasible (or failed)."""
         self.solves += 1
-        if _solve(prog.problem) not in _OK:
-            return None
-        return np.asarray(prog.X.value, dtype=float)
+        return self._feasible(mask, U, self.solvers)
 
     beam = staticmethod(beam_from_real)
     gap = staticmethod(rank_gap)
     covariance = staticmethod(complex_covariance)
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """Static conic data of the two programs for one shape (Clarabel's standard form).
+
+    Variables ``z = [svec(X), x]`` (``svec``: upper triangle by columns, off-diagonals
+    times sqrt 2, as Clarabel's PSD triangle cone); rows: ``tr X = 1`` (zero cone), the K
+    device constraints and ``x >= 0`` (nonnegative cone), ``svec(X)`` (PSD cone).
+    """
+
+    n: int
+    k: int
+    rows_i: NDArray[np.intp]
+    cols_j: NDArray[np.intp]
+    scale: NDArray[np.float64]
+    sparse_A: Any  # scipy CSC with the full pattern of the device block
+    sparse_slots: NDArray[np.intp]  # positions of the device block in sparse_A.data
+    feasible_A: Any
+    feasible_slots: NDArray[np.intp]
+
+
+@functools.lru_cache(maxsize=32)
+def _pattern(n: int, k: int) -> _Pattern:
+    import scipy.sparse as sp
+
+    n2 = 2 * n
+    cols = [(i, j) for j in range(n2) for i in range(j + 1)]
+    ri = np.array([c[0] for c in cols], dtype=np.intp)
+    cj = np.array([c[1] for c in cols], dtype=np.intp)
+    scale = np.where(ri == cj, 1.0, np.sqrt(2.0))
+    d = len(cols)
+    diag = (ri == cj).astype(float)
+
+    def build(with_x: bool) -> tuple[Any, NDArray[np.intp]]:
+        nx = k if with_x else 0
+        blocks = [np.concatenate([diag, np.zeros(nx)])[None, :]]
+        dev = np.hstack([np.full((k, d), np.nan), -np.eye(k)[:, :nx]])
+        blocks.append(dev)
+        if with_x:
+            blocks.append(np.hstack([np.zeros((k, d)), -np.eye(k)]))
+        blocks.append(np.hstack([-np.eye(d), np.zeros((d, nx))]))
+        dense = np.vstack(blocks)
+        coo = sp.coo_matrix(np.where(np.isnan(dense), 1.0, dense))
+        A = sp.csc_matrix(coo)
+        A.sort_indices()
+        # slots of the device block (rows 1..k, first d columns) in CSC data order
+        slots = np.empty((k, d), dtype=np.intp)
+        for col in range(d):
+            lo, hi = A.indptr[col], A.indptr[col + 1]
+            for pos in range(lo, hi):
+                r = A.indices[pos]
+                if 1 <= r <= k:
+                    slots[r - 1, col] = pos
+        return A, slots
+
+    sA, sslots = build(True)
+    fA, fslots = build(False)
+    return _Pattern(n, k, ri, cj, scale, sA, sslots, fA, fslots)
+
+
+_CLARABEL_OK = {"Solved", "AlmostSolved"}
+_CLARABEL_INFEASIBLE = {"PrimalInfeasible", "AlmostPrimalInfeasible"}
+
+
+class ClarabelBackend(RealBackend):
+    """The same programs handed to Clarabel directly, built once per call and updated.
+
+    Each call of :func:`select_devices` builds two Clarabel solvers from the cached
+    per-shape pattern (:func:`_pattern`) and then only updates the linear cost (the Ky Fan
+    and rank linearizations) and the values of the device rows between solves, skipping
+    CVXPY's per-solve canonicalization and solution unpacking.  A solve that Clarabel does
+    not finish falls back to the CVXPY DPP program solved by SCS.
+    """
+
+    def __init__(self, G: NDArray[np.complex128]) -> None:
+        super().__init__(G, solvers=("SCS",))
+        self.pat = _pattern(self.n, self.k)
+        pat = self.pat
+        B = self.rows.reshape(self.k, 2 * self.n, 2 * self.n).transpose(0, 2, 1)
+        self.svec_rows = B[:, pat.rows_i, pat.cols_j] * pat.scale  # <B_i, X> = row . svec X
+        self._solvers: dict[str, Any] = {}
+
+    def _svec(self, M: NDArray[np.float64]) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = M[self.pat.rows_i, self.pat.cols_j] * self.pat.scale
+        return out
+
+    def _smat(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
+        n2 = 2 * self.n
+        X = np.zeros((n2, n2))
+        vals = v / self.pat.scale
+        X[self.pat.rows_i, self.pat.cols_j] = vals
+        X[self.pat.cols_j, self.pat.rows_i] = vals
+        return X
+
+    def _run(self, kind: str, q: NDArray[np.float64], A_data: NDArray[np.float64]) -> Any:
+        import clarabel
+        import scipy.sparse as sp
+
+        solver = self._solvers.get(kind)
+        if solver is None:
+            pat = self.pat
+            A = (pat.sparse_A if kind == "sparse" else pat.feasible_A).copy()
+            A.data = A_data
+            m = A.shape[0]
+            b = np.zeros(m)
+            b[0] = 1.0
+            nonneg = 2 * self.k if kind == "sparse" else self.k
+            cones = [
+                clarabel.ZeroConeT(1),
+                clarabel.NonnegativeConeT(nonneg),
+                clarabel.PSDTriangleConeT(2 * self.n),
+            ]
+            settings = clarabel.DefaultSettings()
+            settings.verbose = False
+            settings.presolve_enable = False  # keeps the data updatable
+            P = sp.csc_matrix((A.shape[1], A.shape[1]))
+            solver = clarabel.DefaultSolver(P, q, A, b, cones, settings)
+            self._solvers[kind] = solver
+        else:
+            solver.update(q=q, A=A_data)
+        return solver.solve()
+
+    def solve_sparse(
+        self, c: NDArray[np.float64], U: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        self.solves += 1
+        pat = self.pat
+        data = pat.sparse_A.data.copy()
+        data[pat.sparse_slots] = self.svec_rows
+        q = np.concatenate([-self._svec(U), c])
+        sol = self._run("sparse", q, data)
+        if str(sol.status) in _CLARABEL_OK:
+            z = np.asarray(sol.x)
+            d = pat.rows_i.size
+            return np.maximum(z[d:], 0.0), self._smat(z[:d])
+        return self._sparse(c, U, self.solvers)
+
+    def solve_feasible(
+        self, mask: NDArray[np.bool_], U: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        self.solves += 1
+        pat = self.pat
+        data = pat.feasible_A.data.copy()
+        data[pat.feasible_slots] = self.svec_rows * mask[:, None]
+        sol = self._run("feasible", -self._svec(U), data)
+        status = str(sol.status)
+        if status in _CLARABEL_OK:
+            return self._smat(np.asarray(sol.x))
+        if status in _CLARABEL_INFEASIBLE:
+            return None
+        return self._feasible(mask, U, self.solvers)

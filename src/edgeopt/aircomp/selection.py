@@ -33,8 +33,15 @@ __all__ = ["AirCompSolution", "select_devices", "METHODS"]
 METHODS = ("dc", "sdr", "fast", "all", "eig")
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    "dc": {"max_inner": 5, "tol": 1e-3, "rank_weight": 1.0, "max_rank_iter": 20},
-    "sdr": {"randomizations": 100},
+    "dc": {
+        "max_inner": 5,
+        "tol": 1e-3,
+        "rank_weight": 1.0,
+        "max_rank_iter": 20,
+        "polish_samples": 30,
+        "backend": "clarabel",
+    },
+    "sdr": {"randomizations": 100, "backend": "clarabel"},
     "fast": {"sca_outer": 30, "sca_inner": 40, "add_back": True},
     "all": {"restarts": 8},
     "eig": {},
@@ -92,12 +99,14 @@ def _check_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
             )
         if key in ("max_inner", "randomizations", "sca_outer", "sca_inner"):
             out[key] = check_int(value, key, min_value=1)
-        elif key in ("max_rank_iter", "restarts"):
+        elif key in ("max_rank_iter", "restarts", "polish_samples"):
             out[key] = check_int(value, key, min_value=0)
         elif key in ("tol", "rank_weight"):
             out[key] = check_scalar(value, key, positive=True)
         elif key == "add_back":
             out[key] = check_bool(value, key)
+        elif key == "backend":
+            out[key] = check_choice(value, key, ("clarabel", "cvxpy"))
     return out
 
 
@@ -192,12 +201,18 @@ def select_devices(
     method : {"dc", "sdr", "fast", "all", "eig"}
         Selection method (default ``"dc"``).
     rng : numpy.random.Generator, int or None
-        Randomness of ``"sdr"`` (Gaussian randomization) and ``"all"`` (random restarts).
+        Randomness of ``"dc"`` (Gaussian draws among the SCA starts), ``"sdr"`` (Gaussian
+        randomization) and ``"all"`` (random restarts).
     **options
         Method options: ``"dc"``: ``max_inner`` (linearizations per ``k``, default 5),
         ``tol`` (relative change that ends them, 1e-3), ``rank_weight`` (weight of the rank
-        penalty, 1.0), ``max_rank_iter`` (DC rank-one iterations per feasibility test, 20);
-        ``"sdr"``: ``randomizations`` (100); ``"fast"``: ``sca_outer`` (30), ``sca_inner``
+        penalty, 1.0), ``max_rank_iter`` (DC rank-one iterations per feasibility test, 20),
+        ``polish_samples`` (Gaussian draws from each relaxed solution used, with its top
+        eigenvector, as starts of the max-min SCA that extracts a beamformer, 30),
+        ``backend`` (``"clarabel"``: the programs handed to Clarabel directly, built once per
+        call and updated between solves; ``"cvxpy"``: the cached CVXPY DPP programs solved
+        by Clarabel with SCS as fallback); ``"sdr"``: ``randomizations`` (100), ``backend``;
+        ``"fast"``: ``sca_outer`` (30), ``sca_inner``
         (40), ``add_back`` (True); ``"all"``: ``restarts`` (8).
 
     Returns
@@ -268,24 +283,28 @@ def select_devices(
         selected = np.asarray(selected, dtype=bool)
         iterations = k - int(selected.sum()) + 1
     else:
-        from edgeopt.aircomp._sdp import RealBackend
+        from edgeopt.aircomp._sdp import ClarabelBackend, RealBackend
 
-        backend = RealBackend(G)
+        backend = ClarabelBackend(G) if opts["backend"] == "clarabel" else RealBackend(G)
         if method == "dc":
-            x, used = _dc.sparsity_dc(
+            x, used, whole = _dc.sparsity_dc(
                 backend,
                 max_inner=opts["max_inner"],
                 tol=opts["tol"],
                 rank_weight=opts["rank_weight"],
             )
             guess = int(np.sum(x <= 1e-6))
+            known = None if whole is None else {k: whole}
 
             def detect(mask: Any, X0: Any) -> Any:
-                return _dc.rank_one_dc(backend, G, mask, X0, opts["max_rank_iter"])
+                return _dc.rank_one_dc(
+                    backend, G, mask, X0, opts["max_rank_iter"], gen, opts["polish_samples"]
+                )
 
         else:
             x, used = _dc.sparsity_l1(backend)
             guess = int(np.sum(x <= 1e-6))
+            known = None
 
             def detect(mask: Any, X0: Any) -> Any:
                 return (
@@ -293,7 +312,7 @@ def select_devices(
                     0,
                 )
 
-        selected, m, _ = _dc.two_step(backend, G, x, guess, detect)
+        selected, m, _ = _dc.two_step(backend, G, x, guess, detect, known)
         iterations = backend.solves
         del used
 
