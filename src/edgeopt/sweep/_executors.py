@@ -175,9 +175,17 @@ class SerialBackend(Backend):
         return handle.result()  # type: ignore[no-any-return]
 
 
-def _watch_driver(driver_pid: int) -> None:
-    """Worker initializer: exit when the driver process is gone (e.g. killed with SIGKILL)."""
+#: Thread-pool variables set to 1 in each pool worker (unless already set), as Dask's
+#: nanny does: one single-threaded worker per core, no oversubscription.
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def _init_worker(driver_pid: int) -> None:
+    """Worker initializer: one thread per worker; exit when the driver process is gone."""
     import threading
+
+    for var in THREAD_VARS:
+        os.environ.setdefault(var, "1")
 
     def watch() -> None:
         while True:
@@ -251,7 +259,7 @@ class ProcessBackend(Backend):
         return cf.ProcessPoolExecutor(
             max_workers=self._n,
             mp_context=self._ctx,
-            initializer=_watch_driver,
+            initializer=_init_worker,
             initargs=(os.getpid(),),
         )
 
