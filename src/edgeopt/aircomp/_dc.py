@@ -234,6 +234,29 @@ def gaussian_randomization(
     return None
 
 
+def add_back(
+    G: NDArray[np.complex128],
+    mask: NDArray[np.bool_],
+    m: NDArray[np.complex128],
+    order: NDArray[np.intp],
+) -> tuple[NDArray[np.bool_], NDArray[np.complex128]]:
+    """Greedily add the unselected devices (in ``order``) that a warm-started max-min SCA
+    can serve together with the selected ones."""
+    mask = mask.copy()
+    for j in order:
+        if mask[j]:
+            continue
+        mask[j] = True
+        cand, best = _kernels.maxmin_sca(
+            np.ascontiguousarray(G[mask]), m, SCA_OUTER, SCA_INNER, 1.0
+        )
+        if best >= 1.0:
+            m = cand
+        else:
+            mask[j] = False
+    return mask, m
+
+
 def two_step(
     backend: Any,
     G: NDArray[np.complex128],
@@ -241,22 +264,62 @@ def two_step(
     guess: int,
     detect: Callable[[NDArray[np.bool_], Any], tuple[NDArray[np.complex128] | None, int]],
     known: dict[int, Any] | None = None,
+    *,
+    search: str = "scan",
+    extend: bool = False,
 ) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None, int]:
-    """Step 2: order by ``x``, bisection on the SDR test, then scan down with ``detect``."""
+    """Step 2: order the devices by ``x``, find the largest prefix that passes the SDR test
+    (bisection, exact), then the largest prefix for which ``detect`` finds a beamformer.
+
+    ``search="scan"`` tries the prefixes downwards one by one (the paper's order);
+    ``search="bisect"`` bisects, treating detection as monotone in the prefix (true
+    feasibility is); ``extend`` then adds the remaining devices that fit (:func:`add_back`).
+    """
     k = G.shape[0]
     order = order_devices(x, G)
     n_up, sols, solves = largest_sdr_feasible_prefix(backend, order, guess, known)
-    for n in range(n_up, 0, -1):
+    found: dict[int, NDArray[np.complex128] | None] = {}
+
+    def test(n: int) -> bool:
+        nonlocal solves
         mask = np.zeros(k, dtype=bool)
         mask[order[:n]] = True
         X0 = sols.get(n)
         if X0 is None:
             X0 = backend.solve_feasible(mask, backend.zero_lin())
             solves += 1
-            if X0 is None:
-                continue
-        m, used = detect(mask, X0)
-        solves += used
-        if m is not None:
-            return mask, m, solves
-    return np.zeros(k, dtype=bool), None, solves
+        m = None
+        if X0 is not None:
+            m, used = detect(mask, X0)
+            solves += used
+        found[n] = m
+        return m is not None
+
+    best = 0
+    if search == "scan":
+        for n in range(n_up, 0, -1):
+            if test(n):
+                best = n
+                break
+    else:
+        lo, hi = 0, n_up
+        if n_up > 0 and test(n_up):
+            lo = n_up
+        else:
+            hi = n_up - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if test(mid):
+                lo = mid
+            else:
+                hi = mid - 1
+        best = lo
+    if best == 0:
+        return np.zeros(k, dtype=bool), None, solves
+    mask = np.zeros(k, dtype=bool)
+    mask[order[:best]] = True
+    m = found[best]
+    assert m is not None
+    if extend:
+        mask, m = add_back(G, mask, m, order)
+    return mask, m, solves

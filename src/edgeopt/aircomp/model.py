@@ -110,6 +110,17 @@ def aircomp_mse(
     power = check_scalar(power_w, "power_w", positive=True)
     noise = check_scalar(noise_w, "noise_w", positive=True)
     w = _check_weights(weights, h.shape[0])
+    return _mse(m, h, power, noise, w)
+
+
+def _mse(
+    m: NDArray[np.complex128],
+    h: NDArray[np.complex128],
+    power: float,
+    noise: float,
+    w: NDArray[np.float64],
+) -> float:
+    """:func:`aircomp_mse` on validated input."""
     if h.shape[0] == 0:
         return 0.0
     gains = np.abs(h @ np.conj(m)) ** 2  # |m^H h_i|^2

@@ -24,7 +24,7 @@ from edgeopt._validation import (
     check_scalar,
 )
 from edgeopt.aircomp import _dc, _kernels
-from edgeopt.aircomp.model import _check_channels, _check_weights, aircomp_mse
+from edgeopt.aircomp.model import _check_channels, _check_weights, _mse
 from edgeopt.errors import InvalidInputError
 
 __all__ = ["AirCompSolution", "select_devices", "METHODS"]
@@ -148,6 +148,39 @@ def _best_beamformer_all(
     return best_m, len(starts)
 
 
+def _two_step(
+    method: str, G: NDArray[np.complex128], opts: dict[str, Any], gen: np.random.Generator
+) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None, int]:
+    """Methods ``"dc"`` and ``"sdr"`` on the scaled channels ``G``."""
+    from edgeopt.aircomp._sdp import ClarabelBackend, RealBackend
+
+    k = G.shape[0]
+    backend = ClarabelBackend(G) if opts["backend"] == "clarabel" else RealBackend(G)
+    if method == "dc":
+        x, _, whole = _dc.sparsity_dc(
+            backend, max_inner=opts["max_inner"], tol=opts["tol"], rank_weight=opts["rank_weight"]
+        )
+        known = None if whole is None else {k: whole}
+
+        def detect(mask: Any, X0: Any) -> Any:
+            return _dc.rank_one_dc(
+                backend, G, mask, X0, opts["max_rank_iter"], gen, opts["polish_samples"]
+            )
+
+        selected, m, _ = _dc.two_step(
+            backend, G, x, int(np.sum(x <= 1e-6)), detect, known, search="bisect", extend=True
+        )
+    else:
+        x, _ = _dc.sparsity_l1(backend)
+
+        def detect_sdr(mask: Any, X0: Any) -> Any:
+            m = _dc.gaussian_randomization(backend, G, mask, X0, gen, opts["randomizations"])
+            return m, 0
+
+        selected, m, _ = _dc.two_step(backend, G, x, int(np.sum(x <= 1e-6)), detect_sdr)
+    return selected, m, backend.solves
+
+
 def select_devices(
     channels: Any,
     *,
@@ -255,7 +288,8 @@ def select_devices(
     gamma = check_scalar(mse_target, "mse_target", positive=True)
     w = _check_weights(weights, h.shape[0])
     method = check_choice(method, "method", METHODS)
-    gen = check_rng(rng)
+    # a fresh OS-seeded generator costs more than the "fast" method: make it only if used
+    gen = check_rng(rng) if rng is not None or method in ("dc", "sdr", "all") else None
     opts = _check_options(method, options)
 
     k, n = h.shape
@@ -266,8 +300,9 @@ def select_devices(
     m: NDArray[np.complex128] | None = None
     iterations = 0
     if method == "all":
+        assert gen is not None
         m, iterations = _best_beamformer_all(G, gen, opts["restarts"])
-        mse = aircomp_mse(m, h, power_w=power, noise_w=noise, weights=w)
+        mse = _mse(m, h, power, noise, w)
         sel_all = np.ones(k, dtype=bool)
         status = st.FEASIBLE if mse <= gamma * (1 + 1e-6) else st.TARGET_MISSED
         return AirCompSolution(
@@ -283,38 +318,13 @@ def select_devices(
         selected = np.asarray(selected, dtype=bool)
         iterations = k - int(selected.sum()) + 1
     else:
-        from edgeopt.aircomp._sdp import ClarabelBackend, RealBackend
-
-        backend = ClarabelBackend(G) if opts["backend"] == "clarabel" else RealBackend(G)
-        if method == "dc":
-            x, used, whole = _dc.sparsity_dc(
-                backend,
-                max_inner=opts["max_inner"],
-                tol=opts["tol"],
-                rank_weight=opts["rank_weight"],
-            )
-            guess = int(np.sum(x <= 1e-6))
-            known = None if whole is None else {k: whole}
-
-            def detect(mask: Any, X0: Any) -> Any:
-                return _dc.rank_one_dc(
-                    backend, G, mask, X0, opts["max_rank_iter"], gen, opts["polish_samples"]
-                )
-
-        else:
-            x, used = _dc.sparsity_l1(backend)
-            guess = int(np.sum(x <= 1e-6))
-            known = None
-
-            def detect(mask: Any, X0: Any) -> Any:
-                return (
-                    _dc.gaussian_randomization(backend, G, mask, X0, gen, opts["randomizations"]),
-                    0,
-                )
-
-        selected, m, _ = _dc.two_step(backend, G, x, guess, detect, known)
-        iterations = backend.solves
-        del used
+        assert gen is not None
+        # exact screening: |m^H g_i|^2 / ||m||^2 <= ||g_i||^2, so a device with ||g_i|| < 1
+        # cannot be served even alone; the programs are built for the others only
+        strong = np.flatnonzero(np.sum(np.abs(G) ** 2, axis=1) >= 1.0)
+        if strong.size:
+            sel_c, m, iterations = _two_step(method, np.ascontiguousarray(G[strong]), opts, gen)
+            selected[strong[sel_c]] = True
 
     selected, m = _verify(G, selected, m)
     if m is None or not selected.any():
@@ -331,7 +341,7 @@ def select_devices(
             opts,
         )
     m = m / np.linalg.norm(m)
-    mse = aircomp_mse(m, h[selected], power_w=power, noise_w=noise, weights=w[selected])
+    mse = _mse(m, h[selected], power, noise, w[selected])
     if not mse <= gamma * (1 + 1e-6):  # pragma: no cover - _verify guarantees margins >= 1
         raise AssertionError(f"internal error: verified selection has MSE {mse} > {gamma}")
     return AirCompSolution(
