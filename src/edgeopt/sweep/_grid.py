@@ -246,8 +246,12 @@ def code_version(func: Callable[..., Any]) -> str:
     --------
     >>> from edgeopt.sweep import code_version
     >>> from edgeopt.sweep.demo import rayleigh_outage
-    >>> code_version(rayleigh_outage).split("#")[0]
-    'edgeopt.sweep.demo:rayleigh_outage@edgeopt-0.1.0'
+    >>> import edgeopt
+    >>> text = code_version(rayleigh_outage)
+    >>> text.split("@")[0]
+    'edgeopt.sweep.demo:rayleigh_outage'
+    >>> text.split("@")[1].startswith(f"edgeopt-{edgeopt.__version__}#src-")
+    True
     """
     from edgeopt import __version__
 
