@@ -105,7 +105,7 @@ def baa_power_scaling(threshold: float, avg_power_w: float) -> float:
 class TruncatedInversion:
     """Result of :func:`truncated_channel_inversion`.
 
-    Attributes
+    Parameters
     ----------
     participating : numpy.ndarray of bool, shape (..., K)
         Devices with ``|h_k|^2 >= threshold``.

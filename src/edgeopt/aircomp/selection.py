@@ -52,7 +52,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 class AirCompSolution:
     """Result of :func:`select_devices`.
 
-    Attributes
+    Parameters
     ----------
     selected : numpy.ndarray of bool, shape (K,)
         Selected devices.
