@@ -52,9 +52,9 @@ def _peek_store(path: Path, keys: set[str]) -> dict[str, tuple[str, str | None, 
                 return found
             finally:
                 conn.close()
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
             if mode == "rw":
-                raise
+                raise ConfigError(f"store={str(path)!r} cannot be read: {exc}") from exc
     return {}  # pragma: no cover
 
 

@@ -6,7 +6,6 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,17 +102,6 @@ class ResultStore:
                 f"store={str(path)!r} is an SQLite file of something else "
                 f"(tables {sorted(tables)}): expected a sweep store"
             )
-
-    def load(self, keys: Iterable[str]) -> dict[str, tuple[str, str | None, str | None]]:
-        """Stored ``(status, outputs_json, error)`` for those of ``keys`` that exist."""
-        wanted = set(keys)
-        found = {}
-        for key, status, outputs, error in self._conn.execute(
-            "SELECT key, status, outputs, error FROM results"
-        ):
-            if key in wanted:
-                found[key] = (status, outputs, error)
-        return found
 
     def put(
         self,
