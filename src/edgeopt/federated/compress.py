@@ -46,6 +46,12 @@ class Compressor:
 
     Subclasses override :meth:`payload_bits` and :meth:`compress` (and :meth:`combine`
     where the server does something other than averaging).
+
+    Examples
+    --------
+    >>> from edgeopt.federated.compress import Compressor
+    >>> Compressor().payload_bits(100)
+    3200
     """
 
     #: Short name used in reports.

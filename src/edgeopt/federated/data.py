@@ -207,6 +207,13 @@ def resolve_dataset(data: Any, rng: np.random.Generator) -> Dataset:
     ------
     InvalidInputError
         For anything else.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt.federated.data import resolve_dataset
+    >>> resolve_dataset("synthetic", np.random.default_rng(0)).num_classes
+    2
     """
     if isinstance(data, Dataset):
         return data

@@ -77,6 +77,15 @@ class History:
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> from edgeopt.federated import IdealAggregation, run_fedavg
+        >>> hist = run_fedavg(data="synthetic", model="logistic", num_clients=2, rounds=3,
+        ...                   local_steps=1, lr=0.1, batch_size=8,
+        ...                   aggregation=IdealAggregation(), seed=0)
+        >>> hist.to_dataframe()["round"].tolist()
+        [1, 2, 3]
         """
         import pandas as pd
 

@@ -40,10 +40,20 @@ _OPTIONS = {
 def resolve_device(device: Any) -> torch.device:
     """Check a torch device name (``"cpu"``, ``"cuda"``, ``"cuda:1"``...) is usable.
 
+    Returns
+    -------
+    torch.device
+
     Raises
     ------
     InvalidInputError
         Unknown name, or CUDA requested where it is not available.
+
+    Examples
+    --------
+    >>> from edgeopt.federated.loop import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
     """
     try:
         dev = torch.device(device)
