@@ -60,13 +60,15 @@ def test_no_command_prints_help(capsys):
     assert "usage: edgeopt" in capsys.readouterr().out
 
 
-def test_sweep_writes_table_and_store_and_resumes(tmp_path, capsys):
+def test_sweep_writes_table_and_store_and_resumes(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     cfg = tmp_path / "s.toml"
     cfg.write_text(CONFIG.format(fail="false"))
     assert main(["sweep", str(cfg), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "3 point(s): 3 computed, 0 reused" in out
-    assert (tmp_path / "s.csv").is_file() and (tmp_path / "s.sqlite").is_file()
+    folder = tmp_path / "out" / "sweeps"
+    assert (folder / "s.csv").is_file() and (folder / "s.sqlite").is_file()
     assert main(["sweep", str(cfg), "--quiet"]) == 0
     assert "0 computed, 3 reused" in capsys.readouterr().out
     assert main(["sweep", str(cfg), "--quiet", "--force"]) == 0
@@ -77,7 +79,8 @@ def test_sweep_writes_table_and_store_and_resumes(tmp_path, capsys):
     assert store.is_file() and table.is_file()
 
 
-def test_sweep_failures_give_exit_status_1_and_a_summary(tmp_path, capsys):
+def test_sweep_failures_give_exit_status_1_and_a_summary(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     cfg = tmp_path / "s.toml"
     cfg.write_text(CONFIG.format(fail="false, true"))
     assert main(["sweep", str(cfg), "--quiet"]) == 1
@@ -95,7 +98,10 @@ def test_sweep_failures_give_exit_status_1_and_a_summary(tmp_path, capsys):
         (CONFIG.format(fail="false"), ["--scheduler", "mpi"], "executor='mpi'"),
     ],
 )
-def test_sweep_config_errors_exit_2_before_any_work(tmp_path, capsys, text, extra, message):
+def test_sweep_config_errors_exit_2_before_any_work(
+    tmp_path, capsys, monkeypatch, text, extra, message
+):
+    monkeypatch.chdir(tmp_path)
     cfg = tmp_path / "s.toml"
     cfg.write_text(text)
     assert main(["sweep", str(cfg), "--quiet", *extra]) == 2

@@ -27,6 +27,12 @@ c = ["x", "y"]
 """
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """Default outputs go under ./out/sweeps: run every test in its own folder."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _write(tmp_path: Path, text: str, name: str = "cfg.toml") -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -34,7 +40,11 @@ def _write(tmp_path: Path, text: str, name: str = "cfg.toml") -> Path:
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 def test_config_runs_like_the_equivalent_python_call(tmp_path):
@@ -42,11 +52,12 @@ def test_config_runs_like_the_equivalent_python_call(tmp_path):
     assert config.func is toy_point
     assert config.grid == {"a": [1, 2], ("b", "c"): [(0.5, "x"), (1.5, "y")]}
     assert (config.seed, config.repeats, config.executor) == (4, 2, "serial")
-    assert config.store == tmp_path / "cfg.sqlite" and config.output == tmp_path / "cfg.csv"
+    out = Path("out", "sweeps")
+    assert config.store == out / "cfg.sqlite" and config.output == out / "cfg.csv"
     table = run_config(config, progress=False)
     direct = run_sweep(toy_point, config.grid, seed=4, repeats=2, executor="serial", progress=False)
     assert table.equals(direct)
-    assert (tmp_path / "cfg.csv").is_file() and (tmp_path / "cfg.sqlite").is_file()
+    assert (tmp_path / out / "cfg.csv").is_file() and (tmp_path / out / "cfg.sqlite").is_file()
 
 
 def test_several_zip_groups_and_scalar_values(tmp_path):
@@ -129,7 +140,7 @@ def test_errors_leave_an_existing_store_untouched(tmp_path):
     before = _snapshot(tmp_path)
     _write(tmp_path, GOOD.replace('c = ["x", "y"]', 'c = ["x"]'), "bad.toml")
     with pytest.raises(ConfigError):
-        run_config(tmp_path / "bad.toml", store=tmp_path / "cfg.sqlite", progress=False)
+        run_config(tmp_path / "bad.toml", store=Path("out/sweeps/cfg.sqlite"), progress=False)
     after = _snapshot(tmp_path)
     after.pop("bad.toml")
     assert after == before

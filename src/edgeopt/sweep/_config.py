@@ -53,7 +53,8 @@ class SweepConfig:
     seed, repeats : int
     executor : str
     store, output : pathlib.Path
-        Results store (SQLite) and table (``.csv`` or ``.parquet``).
+        Results store (SQLite) and table (``.csv`` or ``.parquet``), relative to the
+        current working directory unless absolute.
     batch_size : int or None
     """
 
@@ -155,8 +156,8 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
         repeats = 3                 # Monte Carlo repeats (default: the experiment's, or 1)
         quick = false               # start from the experiment's quick grid
         executor = "processes"      # serial | processes | dask | tcp://HOST:PORT
-        store = "channel.sqlite"    # default: <config name>.sqlite next to the file
-        output = "channel.csv"      # .csv or .parquet; default: <config name>.csv
+        store = "runs/ch.sqlite"    # default: out/sweeps/<config name>.sqlite
+        output = "runs/ch.csv"      # .csv or .parquet; default: out/sweeps/<config name>.csv
         batch_size = 8              # default: adaptive
 
         [grid]                      # crossed; a scalar means a one-value list
@@ -170,7 +171,8 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     (full, or quick with ``quick = true``) parameter by parameter, and a parameter the
     experiment does not have is an error.  With ``function``, the grid must be complete and
     cannot be checked against the function (a dict of parameters has no signature).
-    Relative paths are relative to the configuration file's folder.
+    Relative ``store`` and ``output`` paths, like the defaults, are relative to the current
+    working directory (as for ``edgeopt reproduce --out``), not to the file's folder.
 
     Security: ``function`` imports a module that is already installed and calls one of
     its functions.  No code written in the file runs, but the file does choose which
@@ -208,8 +210,8 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     >>> config = load_config(path)
     >>> config.grid
     {'snr_db': [0, 10], ('rate_bps_hz', 'num_samples'): [(1.0, 1000), (2.0, 2000)]}
-    >>> config.store.name, config.output.name
-    ('outage.sqlite', 'outage.csv')
+    >>> config.store.as_posix(), config.output.as_posix()
+    ('out/sweeps/outage.sqlite', 'out/sweeps/outage.csv')
     """
     where = Path(path)
     try:
@@ -293,10 +295,10 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from exc
 
-    folder = where.parent
+    folder = Path("out") / "sweeps"
     store = _str(data, "store", where)
     output = _str(data, "output", where)
-    out_path = folder / (output or f"{where.stem}.csv")
+    out_path = Path(output) if output else folder / f"{where.stem}.csv"
     if out_path.suffix not in (".csv", ".parquet"):
         raise ConfigError(f"{where}: output={output!r} is invalid: expected a .csv or .parquet")
     return SweepConfig(
@@ -307,7 +309,7 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
         seed=seed,
         repeats=repeats,
         executor=executor,
-        store=folder / (store or f"{where.stem}.sqlite"),
+        store=Path(store) if store else folder / f"{where.stem}.sqlite",
         output=out_path,
         batch_size=batch_size,
     )
@@ -358,9 +360,10 @@ def run_config(
     ... snr_db = [0, 10]
     ... rate_bps_hz = 1.0
     ... ''')
-    >>> table = run_config(folder / "s.toml", progress=False)
+    >>> table = run_config(folder / "s.toml", store=folder / "s.sqlite",
+    ...                    output=folder / "s.parquet", progress=False)
     >>> len(table), sorted(p.name for p in folder.iterdir())
-    (2, ['s.csv', 's.sqlite', 's.toml'])
+    (2, ['s.parquet', 's.sqlite', 's.toml'])
     """
     from edgeopt.sweep._core import run_sweep
     from edgeopt.sweep._io import to_csv, to_parquet
