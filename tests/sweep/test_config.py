@@ -198,3 +198,13 @@ def test_missing_or_unreadable_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(bad)
     assert os.listdir(tmp_path) == ["bin.toml"]
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sweeps"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.name)
+def test_example_configs_are_valid(path):
+    config = load_config(path)
+    assert config.repeats >= 1 and callable(config.func)
+    assert not config.store.is_absolute() and config.store.parts[:2] == ("out", "sweeps")
