@@ -39,7 +39,7 @@ def grid(quick: bool) -> dict[str, Sequence[Any]]:
     ----------
     quick : bool
         ``True`` gives the smoke-test grid (5 SNRs, 20 000 draws per point); the full grid
-        has 17 SNRs from −10 to 30 dB and 10^6 draws per point.
+        has 17 SNRs from −10 to 30 dB and 4·10^6 draws per point.
 
     Returns
     -------
@@ -50,7 +50,7 @@ def grid(quick: bool) -> dict[str, Sequence[Any]]:
         samples = 20_000
     else:
         snr_db = [float(v) for v in np.arange(-10.0, 30.0 + 1e-9, 2.5)]
-        samples = 1_000_000
+        samples = 4_000_000
     return {
         "snr_db": snr_db,
         "num_antennas": [1, 2, 4, 8],
