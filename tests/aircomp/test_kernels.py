@@ -36,6 +36,81 @@ def eig_heuristic_ref(G: np.ndarray) -> np.ndarray:
     return active
 
 
+def project_simplex_ref(v: np.ndarray) -> np.ndarray:
+    u = np.sort(v)[::-1]
+    css = np.cumsum(u)
+    ks = np.arange(1, v.size + 1)
+    rho = np.nonzero(u - (css - 1) / ks > 0)[0][-1]
+    return np.maximum(v - (css[rho] - 1) / (rho + 1), 0.0)
+
+
+def min_norm_simplex_ref(Q: np.ndarray, iters: int) -> np.ndarray:
+    k = Q.shape[0]
+    v = np.ones(k) / np.sqrt(k)
+    lam = 0.0
+    for _ in range(20):
+        w = Q @ v
+        nrm = np.linalg.norm(w)
+        if nrm == 0:
+            break
+        lam, v = nrm, w / nrm
+    lip = 2 * min(1.5 * lam + 1e-12, np.trace(Q) + 1e-12)
+    a = np.ones(k) / k
+    y, t = a.copy(), 1.0
+    for _ in range(iters):
+        a_new = project_simplex_ref(y - 2 * (Q @ y) / lip)
+        t_new = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
+        y = a_new + (t - 1) / t_new * (a_new - a)
+        a, t = a_new, t_new
+    return a
+
+
+def maxmin_sca_ref(
+    G: np.ndarray, m0: np.ndarray, outer: int, inner: int, stop_at: float = np.inf
+) -> tuple[np.ndarray, float]:
+    m = m0 / np.linalg.norm(m0)
+    best = margins_ref(G, m).min()
+    for _ in range(outer):
+        if best >= stop_at:
+            break
+        inner_prod = np.conj(m) @ G.T  # m^H g_i
+        ph = np.where(np.abs(inner_prod) > 0, inner_prod / np.abs(inner_prod), 1.0)
+        Gh = G * np.conj(ph)[:, None]
+        a = min_norm_simplex_ref(np.real(Gh @ Gh.conj().T), inner)
+        cand = a @ Gh
+        if np.linalg.norm(cand) <= 1e-300:
+            break
+        cand = cand / np.linalg.norm(cand)
+        new = margins_ref(G, cand).min()
+        if new > best * (1 + 1e-9):
+            m, best = cand, new
+        else:
+            break
+    return m, best
+
+
+def greedy_ref(G: np.ndarray, outer: int, inner: int) -> np.ndarray:
+    active = np.linalg.norm(G, axis=1) ** 2 >= 1.0
+    if not active.any():
+        return active
+    m = dominant_ref(G[active])
+    while active.any():
+        idx = np.flatnonzero(active)
+        m, best = maxmin_sca_ref(G[idx], m, outer, inner, 1.0)
+        if best >= 1.0:
+            break
+        active[idx[np.argmin(margins_ref(G[idx], m))]] = False
+    dropped = np.flatnonzero(~active)
+    for j in dropped[np.argsort(-margins_ref(G[dropped], m))]:
+        active[j] = True
+        cand, best = maxmin_sca_ref(G[active], m, outer, inner, 1.0)
+        if best >= 1.0:
+            m = cand
+        else:
+            active[j] = False
+    return active
+
+
 # ---- tests --------------------------------------------------------------------------------
 
 
@@ -54,6 +129,36 @@ def test_project_simplex_matches_qp(seed: int) -> None:
         solver="CLARABEL"
     )
     np.testing.assert_allclose(_kernels.project_simplex(v), a.value, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_simplex_kernels_match_numpy_references(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=9) * 3
+    np.testing.assert_allclose(_kernels.project_simplex(v), project_simplex_ref(v), atol=1e-12)
+    B = rng.normal(size=(9, 4))
+    Q = B @ B.T
+    np.testing.assert_allclose(
+        _kernels.min_norm_simplex(Q, 60), min_norm_simplex_ref(Q, 60), atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_maxmin_sca_matches_numpy_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    G, m0 = cn(rng, (9, 4)) * 1.5, cn(rng, (4,))
+    m, best = _kernels.maxmin_sca(G, m0, 30, 40)
+    m_ref, best_ref = maxmin_sca_ref(G, m0, 30, 40)
+    assert np.isclose(best, best_ref, rtol=1e-7)
+    np.testing.assert_allclose(m, m_ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_select_matches_numpy_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    G = cn(rng, (12, 4)) * 0.9
+    active, _, _ = _kernels.greedy_select(G, 30, 40, True)
+    np.testing.assert_array_equal(active, greedy_ref(G, 30, 40))
 
 
 @pytest.mark.parametrize("seed", range(3))

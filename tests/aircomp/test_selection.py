@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from edgeopt import status as st
 from edgeopt.aircomp import AirCompSolution, _dc, _kernels, _sdp, aircomp_mse, select_devices
@@ -80,6 +82,70 @@ def test_weights_change_the_selection_consistently() -> None:
     w[0] = 50.0  # device 0 needs a 2500x stronger link: it cannot be served
     sol = select_devices(h, power_w=1.0, noise_w=1.0, mse_target=0.5, weights=w, method="dc")
     assert not sol.selected[0]
+
+
+def test_clarabel_and_cvxpy_backends_solve_the_same_programs() -> None:
+    rng = np.random.default_rng(9)
+    G = cn(rng, (8, 3)) * 0.9
+    direct, dpp = _sdp.ClarabelBackend(G), _sdp.RealBackend(G)
+    c = np.ones(8)
+    xa, Xa = direct.solve_sparse(c, direct.zero_lin())
+    xb, Xb = dpp.solve_sparse(c, dpp.zero_lin())
+    assert np.isclose(xa.sum(), xb.sum(), rtol=1e-6, atol=1e-7)  # the l1 optimum
+    U = direct.linearize(Xa)
+    xa, Xa = direct.solve_sparse(c, U)
+    xb, Xb = dpp.solve_sparse(c, U)
+    value = lambda x, X: c @ x - np.sum(U * X)  # noqa: E731
+    assert np.isclose(value(xa, Xa), value(xb, Xb), rtol=1e-6, atol=1e-7)
+    for size in (2, 5, 8):
+        mask = np.zeros(8, dtype=bool)
+        mask[:size] = True
+        fa = direct.solve_feasible(mask, direct.zero_lin())
+        fb = dpp.solve_feasible(mask, dpp.zero_lin())
+        assert (fa is None) == (fb is None)
+    h = cn(rng, (10, 4))
+    for method in ("dc", "sdr"):
+        kw = {"power_w": 1.0, "noise_w": 1.0, "mse_target": 1.0, "method": method, "rng": 0}
+        sol = select_devices(h, backend="cvxpy", **kw)
+        assert sol.status == st.FEASIBLE
+        assert aircomp_mse(sol.beamformer, h[sol.selected], power_w=1, noise_w=1) <= 1 + 1e-6
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=hst.integers(0, 2**32 - 1),
+    k=hst.integers(1, 12),
+    n=hst.integers(1, 5),
+    gamma_db=hst.floats(-15, 20),
+    method=hst.sampled_from(["fast", "eig"]),
+)
+def test_guarantee_holds_for_random_problems(
+    seed: int, k: int, n: int, gamma_db: float, method: str
+) -> None:
+    rng = np.random.default_rng(seed)
+    h = cn(rng, (k, n)) * rng.uniform(0.1, 3.0)
+    w = rng.uniform(0.2, 2.0, k)
+    gamma = 10 ** (gamma_db / 10)
+    sol = select_devices(h, power_w=0.5, noise_w=0.2, mse_target=gamma, weights=w, method=method)
+    if sol.selected.any():
+        mse = aircomp_mse(
+            sol.beamformer, h[sol.selected], power_w=0.5, noise_w=0.2, weights=w[sol.selected]
+        )
+        assert mse <= gamma * (1 + 1e-6)
+    else:
+        assert sol.status == st.INFEASIBLE
+    # a device that cannot meet the target alone is never selected
+    alone = 0.2 * w**2 / (0.5 * np.linalg.norm(h, axis=1) ** 2)
+    assert not np.any(sol.selected & (alone > gamma * (1 + 1e-9)))
+
+
+def test_dc_is_deterministic_for_a_seed() -> None:
+    rng = np.random.default_rng(12)
+    h = cn(rng, (12, 4))
+    a = select_devices(h, power_w=1, noise_w=1, mse_target=0.8, method="dc", rng=5)
+    b = select_devices(h, power_w=1, noise_w=1, mse_target=0.8, method="dc", rng=5)
+    np.testing.assert_array_equal(a.selected, b.selected)
+    np.testing.assert_array_equal(a.beamformer, b.beamformer)
 
 
 def test_sdr_is_deterministic_for_a_seed() -> None:
