@@ -49,10 +49,14 @@ def main() -> None:
     parser.add_argument("--local-steps", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads for both paths (default 1)"
+    )
     parser.add_argument("--quick", action="store_true", help="3 repeats")
     parser.add_argument("--out", default=None, help="JSON path (default results/federated*.json)")
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
+    torch.set_num_threads(args.threads)
     device = torch.device(args.device)
 
     rng = np.random.default_rng(0)
