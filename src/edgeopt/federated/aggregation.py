@@ -477,7 +477,13 @@ class AirCompAggregation(Aggregation):
             )
             selected = np.ones(k, dtype=bool)
             status = "optimal"
-        if not selected.any():
+        m = np.asarray(sol.beamformer, dtype=np.complex128)
+        hs, ws = h[selected], w_all[selected]
+        b, eta = np.zeros(0, dtype=np.complex128), 0.0
+        if selected.any():
+            b, eta = transmit_scalars(m, hs, power_w=self.power_w, weights=ws)
+        if eta <= 0.0:  # nothing selected, or m orthogonal to a selected channel
+            selected = np.zeros(k, dtype=bool)
             return AggregationOutcome(
                 update=torch.zeros(d, dtype=u.dtype, device=u.device),
                 selected=selected,
@@ -487,9 +493,6 @@ class AirCompAggregation(Aggregation):
                 mse=float("inf"),
                 status=status,
             )
-        m = np.asarray(sol.beamformer, dtype=np.complex128)
-        hs, ws = h[selected], w_all[selected]
-        b, eta = transmit_scalars(m, hs, power_w=self.power_w, weights=ws)
         mse = (
             aircomp_mse(m, hs, power_w=self.power_w, noise_w=self.noise_w, weights=ws)
             if self.noise_w > 0
