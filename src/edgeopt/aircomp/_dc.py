@@ -208,30 +208,66 @@ def rank_one_dc(
     return None, solves
 
 
-def gaussian_randomization(
-    backend: Any,
-    G: NDArray[np.complex128],
-    mask: NDArray[np.bool_],
-    X: Any,
-    rng: np.random.Generator,
-    samples: int,
-) -> NDArray[np.complex128] | None:
-    """SDR + Gaussian randomization: draw ``m ~ CN(0, M)`` and keep the best candidate."""
+def gaussian_candidates(
+    backend: Any, X: Any, rng: np.random.Generator, samples: int
+) -> NDArray[np.complex128]:
+    """The top eigenvector of the relaxed ``X`` and ``samples`` draws ``m ~ CN(0, M)``."""
     M = backend.covariance(X)
     vals, vecs = np.linalg.eigh(M)
     root = vecs * np.sqrt(np.maximum(vals, 0.0))
     n = M.shape[0]
     z = (rng.standard_normal((samples, n)) + 1j * rng.standard_normal((samples, n))) / np.sqrt(2)
-    cands = z @ root.T
-    cands = np.vstack([backend.beam(X)[None, :], cands])
-    Gs = G[mask]
-    norms = np.sum(np.abs(cands) ** 2, axis=1)
-    marg = np.abs(np.conj(cands) @ Gs.T) ** 2 / np.maximum(norms, 1e-300)[:, None]
-    worst = marg.min(axis=1)
-    best = int(np.argmax(worst))
-    if worst[best] >= 1.0:
-        return cands[best] / np.linalg.norm(cands[best])
-    return None
+    out: NDArray[np.complex128] = np.vstack([backend.beam(X)[None, :], z @ root.T])
+    return out
+
+
+def sdr_step2(
+    backend: Any,
+    G: NDArray[np.complex128],
+    x: NDArray[np.float64],
+    rng: np.random.Generator,
+    samples: int,
+) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None]:
+    """Step 2 of the SDR baseline with Gaussian randomization.
+
+    Devices are ordered by ``x``; from the largest prefix that passes the relaxation
+    downwards, candidates ``m`` are drawn from the relaxed solution (and, if none serves the
+    prefix, from the relaxed solution maximizing the sum of scaled gains, see
+    :meth:`~._sdp.RealBackend.gain_objective`).  The selection is the set of devices served
+    by the best candidate seen (the most devices, over all ``K``); the scan stops at the
+    first prefix that a candidate serves entirely.
+    """
+    k = G.shape[0]
+    order = order_devices(x, G)
+    n_up, sols, _ = largest_sdr_feasible_prefix(backend, order, int(np.sum(x <= 1e-6)))
+    best_mask = np.zeros(k, dtype=bool)
+    best_m: NDArray[np.complex128] | None = None
+    for n in range(n_up, 0, -1):
+        mask = np.zeros(k, dtype=bool)
+        mask[order[:n]] = True
+        done = False
+        for attempt in range(2):
+            if attempt == 0:
+                X = sols.get(n)
+                if X is None:
+                    X = backend.solve_feasible(mask, backend.zero_lin())
+            else:
+                X = backend.solve_feasible(mask, backend.gain_objective(mask))
+            if X is None:
+                continue
+            cands = gaussian_candidates(backend, X, rng, samples)
+            norms = np.maximum(np.sum(np.abs(cands) ** 2, axis=1), 1e-300)
+            served = np.abs(np.conj(cands) @ G.T) ** 2 / norms[:, None] >= 1.0
+            counts = served.sum(axis=1)
+            i = int(np.argmax(counts))
+            if counts[i] > best_mask.sum():
+                best_mask, best_m = served[i].copy(), cands[i] / np.linalg.norm(cands[i])
+            if np.any(served[:, mask].all(axis=1)):
+                done = True
+                break
+        if done:
+            break
+    return best_mask, best_m
 
 
 def add_back(

@@ -172,19 +172,7 @@ def _two_step(
         )
     else:
         x, _ = _dc.sparsity_l1(backend)
-
-        def detect_sdr(mask: Any, X0: Any) -> Any:
-            # Gaussian randomization from the relaxed solution and, if that fails, from the
-            # relaxed solution that maximizes the sum of the scaled gains
-            m = _dc.gaussian_randomization(backend, G, mask, X0, gen, opts["randomizations"])
-            if m is not None:
-                return m, 0
-            X1 = backend.solve_feasible(mask, backend.gain_objective(mask))
-            if X1 is None:
-                return None, 1
-            return _dc.gaussian_randomization(backend, G, mask, X1, gen, opts["randomizations"]), 1
-
-        selected, m, _ = _dc.two_step(backend, G, x, int(np.sum(x <= 1e-6)), detect_sdr)
+        selected, m = _dc.sdr_step2(backend, G, x, gen, opts["randomizations"])
     return selected, m, backend.solves
 
 
