@@ -17,9 +17,17 @@ and fixing it only removes the scale ambiguity.  With ``tr X = 1`` the rank pena
 * feasibility program (step 2):  ``min -<U, X>``  s.t.  ``mask_i <I - R_i, X> <= 0``,
   ``tr X = 1``, ``X >= 0``.
 
-``c`` (the Ky Fan subgradient complement), ``U`` (the rank linearization) and the stacked
-constraint rows are CVXPY Parameters, so each program is canonicalized once per shape
-``(N, K)`` and then solved many times (disciplined parametrized programming).
+Two backends solve them:
+
+* :class:`RealBackend`: CVXPY programs in which ``c`` (the Ky Fan subgradient complement),
+  ``U`` (the rank linearization) and the stacked constraint rows are Parameters, so each
+  program is canonicalized once per shape ``(N, K)`` and solver and then solved many times
+  (disciplined parametrized programming); Clarabel first, SCS as fallback (SCS
+  warm-started within one call, reset between calls so results do not depend on history);
+* :class:`ClarabelBackend` (the default of :func:`~edgeopt.aircomp.select_devices`): the
+  same programs in Clarabel's standard form, laid out once per shape, with one Clarabel
+  solver per call whose cost vector and device rows are updated between solves (no CVXPY
+  work per solve); a solve it does not finish falls back to :class:`RealBackend` with SCS.
 """
 
 from __future__ import annotations
