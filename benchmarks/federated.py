@@ -5,8 +5,10 @@ of its own digits data, MLP 64-64-10) followed by ideal aggregation of the updat
 baseline is the sequential reference loop of ``edgeopt.federated._batched``: one
 ``nn.Module`` and autograd per client and step.  Both run in the same process on the same
 mini-batches; the script checks that they agree, times each ``--repeats`` times,
-interleaved (after a warm-up), and reports the ratio of the median times (``speedup``) and
-of the best times (``speedup_min``, less sensitive to other load on a shared machine).
+interleaved (after a warm-up), with torch on 1 thread and on its default thread count, and
+reports the ratio of the median times with each path at its best thread count
+(``speedup``), the ratio of the best single times (``speedup_min``, less sensitive to other
+load on a shared machine) and the ratio at equal thread counts.
 
 Usage::
 
@@ -88,13 +90,15 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument(
-        "--threads", type=int, default=1, help="torch CPU threads for both paths (default 1)"
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: time both 1 and torch's default, keep each path's best)",
     )
     parser.add_argument("--quick", action="store_true", help="3 repeats")
     parser.add_argument("--out", default=None, help="JSON path (default results/federated*.json)")
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
-    torch.set_num_threads(args.threads)
     device = torch.device(args.device)
 
     rng = np.random.default_rng(0)
@@ -127,16 +131,32 @@ def main() -> None:
     max_diff = float((a - b).abs().max())
     assert torch.allclose(a, b, atol=1e-5), max_diff
 
-    times: dict[str, list[float]] = {"batched": [], "sequential": []}
-    for _ in range(repeats):
-        index, mask = sample_batches(sizes, args.batch_size, args.local_steps, rng)
-        for name, trainer in (("batched", train_batched), ("sequential", train_sequential)):
-            _sync(device)
-            t0 = time.perf_counter()
-            one_round(trainer, index, mask)
-            times[name].append(time.perf_counter() - t0)
-    med = {k: statistics.median(v) for k, v in times.items()}
-    best = {k: min(v) for k, v in times.items()}
+    thread_options = sorted(
+        {1, torch.get_num_threads()} if args.threads is None else {args.threads}
+    )
+    times: dict[str, dict[str, list[float]]] = {}
+    for threads in thread_options:
+        torch.set_num_threads(threads)
+        per = {"batched": [], "sequential": []}  # type: dict[str, list[float]]
+        for _ in range(repeats):
+            index, mask = sample_batches(sizes, args.batch_size, args.local_steps, rng)
+            for name, trainer in (("batched", train_batched), ("sequential", train_sequential)):
+                _sync(device)
+                t0 = time.perf_counter()
+                one_round(trainer, index, mask)
+                per[name].append(time.perf_counter() - t0)
+        times[str(threads)] = per
+    # each path at its best thread count (the sequential loop of tiny ops is usually fastest
+    # on one thread, the batched matrix products on all cores)
+    med = {
+        name: min(statistics.median(times[t][name]) for t in times)
+        for name in ("batched", "sequential")
+    }
+    best = {name: min(min(times[t][name]) for t in times) for name in ("batched", "sequential")}
+    best_threads = {
+        name: min(times, key=lambda t: statistics.median(times[t][name]))  # noqa: B023
+        for name in ("batched", "sequential")
+    }
     result = {
         "benchmark": "federated",
         "what": "one FedAvg round (local training + ideal aggregation), MLP on digits",
@@ -145,7 +165,8 @@ def main() -> None:
         if device.type == "cuda"
         else platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
+        "thread_options": thread_options,
+        "best_threads": best_threads,
         "torch_version": torch.__version__,
         "clients": args.clients,
         "local_steps": args.local_steps,
@@ -158,6 +179,10 @@ def main() -> None:
         "batched_min_s": best["batched"],
         "sequential_min_s": best["sequential"],
         "speedup_min": best["sequential"] / best["batched"],
+        "speedup_same_threads": {
+            t: statistics.median(times[t]["sequential"]) / statistics.median(times[t]["batched"])
+            for t in times
+        },
         "max_abs_difference": max_diff,
         "all_times_s": times,
         "smoke_final_accuracy_3_rounds": smoke(args.device),

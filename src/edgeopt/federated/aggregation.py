@@ -89,7 +89,7 @@ def _check_round_inputs(
         raise InvalidInputError(
             f"updates={updates!r:.60} is invalid: expected a torch tensor of shape (K, d), K >= 1"
         )
-    if not torch.isfinite(updates).all():
+    if not bool(torch.isfinite(updates.abs().amax())):  # NaN propagates through amax
         raise InvalidInputError("updates is invalid: expected finite values (no NaN or inf)")
     k = updates.shape[0]
     sizes = check_array(data_sizes, "data_sizes", shape=(k,), positive=True)
@@ -99,8 +99,8 @@ def _check_round_inputs(
 
 
 def _weighted_mean(updates: torch.Tensor, weights: NDArray[np.float64]) -> torch.Tensor:
-    w = torch.as_tensor(weights, dtype=updates.dtype, device=updates.device)
-    return (w[:, None] * updates).sum(0) / w.sum()
+    w = torch.as_tensor(weights / weights.sum(), dtype=updates.dtype, device=updates.device)
+    return w @ updates
 
 
 def _draw_channels(
