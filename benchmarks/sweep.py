@@ -45,6 +45,31 @@ def _calibrate(point_ms: float) -> int:
     return max(1, int(point_ms / 1e3 / float(np.median(times))))
 
 
+def _spin(n: int) -> float:
+    start = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i * i
+    return time.perf_counter() - start
+
+
+def _capacity(n: int = 3_000_000) -> float:
+    """Parallel capacity available right now: work of 2 spins in 2 processes vs in 1.
+
+    About 2.0 on an idle 2-core machine, about 1.0 when other programs already keep
+    one core busy.  It bounds the speed-up any executor can show at that moment.
+    """
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_spin, [1000, 1000])  # start-up outside the timing
+        one = _spin(n)
+        start = time.perf_counter()
+        pool.map(_spin, [n, n])
+        two = time.perf_counter() - start
+    return 2 * one / two
+
+
 def _timed(func, grid, **kw) -> tuple[float, pd.DataFrame]:
     start = time.perf_counter()
     table = run_sweep(func, grid, seed=1, progress=False, **kw)
@@ -75,9 +100,10 @@ def main() -> None:
 
     # serial and processes alternate, `rounds` times: the median ratio resists bursts of
     # load from other programs better than a single pair of runs
-    serial_s, proc_s, ratios = [], [], []
+    serial_s, proc_s, ratios, loads, capacity = [], [], [], [], []
     ref = None
     for _ in range(args.rounds):
+        capacity.append(round(_capacity(), 3))
         t_serial, table_serial = _timed(busy_point, grid, executor="serial")
         t_proc, table = _timed(busy_point, grid, executor="processes")
         ref = table_serial if ref is None else ref
@@ -86,9 +112,11 @@ def main() -> None:
         serial_s.append(round(t_serial, 3))
         proc_s.append(round(t_proc, 3))
         ratios.append(round(t_serial / t_proc, 3))
+        loads.append(round(os.getloadavg()[0], 2))
         print(
             f"CPU-bound {args.points} points: serial {t_serial:.2f} s, "
-            f"processes {t_proc:.2f} s, speed-up {t_serial / t_proc:.2f}"
+            f"processes {t_proc:.2f} s, speed-up {t_serial / t_proc:.2f} "
+            f"(parallel capacity of the machine just before: {capacity[-1]:.2f})"
         )
     t_serial = float(np.median(serial_s))
     out["cpu_bound"].update(
@@ -97,6 +125,8 @@ def main() -> None:
             "serial_s": serial_s,
             "processes_s": proc_s,
             "speedups": ratios,
+            "loadavg_1min_after_each_round": loads,
+            "machine_parallel_capacity_before_each_round": capacity,
             "mean_point_ms": round(1e3 * t_serial / args.points, 2),
             "speedup_processes_vs_serial": float(np.median(ratios)),
             "target_speedup": 1.7,
