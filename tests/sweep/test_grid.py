@@ -144,3 +144,16 @@ def test_code_version_names_function_version_and_source():
     assert "#src-" in text and "nosource" not in text
     # a function without readable source still gets a version string
     assert code_version(len).endswith("#src-nosource")
+
+
+@given(
+    st.lists(st.integers(min_value=1, max_value=4), min_size=0, max_size=4),
+    st.integers(min_value=0, max_value=3),
+)
+def test_grid_size_is_the_product_and_points_are_distinct(lengths, zipped_len):
+    grid: dict = {f"p{i}": list(range(n)) for i, n in enumerate(lengths)}
+    if zipped_len:
+        grid[("z1", "z2")] = [(k, -k) for k in range(zipped_len)]
+    points = expand_grid(grid)
+    assert len(points) == int(np.prod(lengths)) * (zipped_len or 1)
+    assert len({params_hash(p) for p in points}) == len(points)
