@@ -287,7 +287,8 @@ def baa_plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
         ax.grid(True, alpha=0.3)
         ax.legend()
     fig.suptitle(
-        f"Truncated channel inversion, Rayleigh, P = {BAA_POWER_W} W, sigma^2 = {BAA_NOISE_W} W"
+        f"Truncated channel inversion, Rayleigh, $P$ = {BAA_POWER_W} W, "
+        rf"$\sigma^2$ = {BAA_NOISE_W} W"
     )
     fig.tight_layout()
     return _save(fig, out_dir, "aircomp_baa")
