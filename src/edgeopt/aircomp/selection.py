@@ -74,6 +74,8 @@ class AirCompSolution:
         Number of selected devices.
     mse_target : float
         The target ``gamma``.
+    options : dict
+        The method options used (defaults filled in).
     """
 
     selected: NDArray[np.bool_]
@@ -200,9 +202,12 @@ def select_devices(
       slacks ``x_i >= ||m||^2 - gamma_i |m^H h_i|^2`` and minimizes the DC representations
       of ``||x||_0`` (``||x||_1 - |||x|||_k``, ``k = 0, 1, ...``) and of ``rank M = 1``
       (``tr M - ||M||_2``) by successive linearization; step 2 orders the devices by ``x``
-      and keeps the largest prefix for which the DC rank-one program finds a beamformer.
+      and keeps the largest prefix for which the DC rank-one program finds a beamformer
+      (bisection; candidates polished by the max-min SCA), then adds the remaining devices
+      that still fit.
     * ``"sdr"`` -- the same two steps with ``l1`` minimization and semidefinite relaxation
-      with Gaussian randomization (the paper's baseline).
+      with Gaussian randomization (the paper's baseline; the selection is the set served by
+      the best random candidate).
     * ``"fast"`` -- no semidefinite program: greedy removal of the device with the
       smallest margin under a max-min beamformer found by successive convex approximation
       with closed-form steps, then greedy re-insertion (Numba).
@@ -211,8 +216,11 @@ def select_devices(
     * ``"eig"`` -- the simple heuristic: drop the weakest device until the dominant
       eigenvector of ``sum_i h_i h_i^H / ||h_i||^2`` meets the target (a reference floor).
 
-    Every solution except ``"all"`` with ``"target_missed"`` is verified before it is
-    returned: ``aircomp_mse(beamformer, channels[selected]) <= mse_target * (1 + 1e-6)``.
+    Devices that cannot meet the target even alone (``gamma_i ||h_i||^2 < 1``) are never
+    selected; ``"dc"`` and ``"sdr"`` build their programs for the others only.  Every
+    solution except ``"all"`` with ``"target_missed"`` is verified before it is returned:
+    ``aircomp_mse(beamformer, channels[selected]) <= mse_target * (1 + 1e-6)``.  See the
+    user guide (AirComp page) for the equations.
 
     Parameters
     ----------
