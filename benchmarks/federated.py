@@ -1,14 +1,16 @@
-"""Benchmark: one FedAvg round with K = 100 clients, batched (torch.func.vmap) vs sequential.
+"""Benchmark: one FedAvg round with K = 100 clients, batched versus the sequential client loop.
 
 The round is the local training of every client (``local_steps`` SGD steps on mini-batches
 of its own digits data, MLP 64-64-10) followed by ideal aggregation of the updates.  The
 baseline is the sequential reference loop of ``edgeopt.federated._batched``: one
 ``nn.Module`` and autograd per client and step.  Both run in the same process on the same
-mini-batches; the script checks that they agree, times each ``--repeats`` times,
-interleaved (after a warm-up), with torch on 1 thread and on its default thread count, and
-reports the ratio of the median times with each path at its best thread count
-(``speedup``), the ratio of the best single times (``speedup_min``, less sensitive to other
-load on a shared machine) and the ratio at equal thread counts.
+kind of mini-batches; the script checks that they agree on one round, then times
+``--repeats`` rounds of each in alternating blocks of 5 consecutive rounds per path (after a
+warm-up), with torch on 1 thread and on its default thread count.  It reports the ratio of
+the median round times with each path at its best thread count (``speedup``), the ratio of
+the best single times (``speedup_min``, less sensitive to other load on a shared machine)
+and the ratio at equal thread counts (``speedup_same_threads``).  A 3-round smoke run of
+every aggregation model on the chosen device is recorded too.
 
 Usage::
 
@@ -48,6 +50,9 @@ from edgeopt.federated._batched import (
     train_sequential,
 )
 from edgeopt.federated.models import init_parameters
+
+#: Consecutive rounds of one path per timing block.
+BLOCK = 5
 
 
 def _sync(device: torch.device) -> None:
@@ -95,10 +100,10 @@ def main() -> None:
         default=None,
         help="torch CPU threads (default: time both 1 and torch's default, keep each path's best)",
     )
-    parser.add_argument("--quick", action="store_true", help="3 repeats")
+    parser.add_argument("--quick", action="store_true", help="5 repeats")
     parser.add_argument("--out", default=None, help="JSON path (default results/federated*.json)")
     args = parser.parse_args()
-    repeats = 3 if args.quick else args.repeats
+    repeats = 5 if args.quick else args.repeats
     device = torch.device(args.device)
 
     rng = np.random.default_rng(0)
@@ -138,13 +143,17 @@ def main() -> None:
     for threads in thread_options:
         torch.set_num_threads(threads)
         per = {"batched": [], "sequential": []}  # type: dict[str, list[float]]
-        for _ in range(repeats):
-            index, mask = sample_batches(sizes, args.batch_size, args.local_steps, rng)
+        # alternate blocks of consecutive rounds of each path, as in a real run (back-to-back
+        # rounds of one path), so that drifting load on a shared machine hits both alike
+        blocks = max(1, repeats // BLOCK)
+        for _ in range(blocks):
             for name, trainer in (("batched", train_batched), ("sequential", train_sequential)):
-                _sync(device)
-                t0 = time.perf_counter()
-                one_round(trainer, index, mask)
-                per[name].append(time.perf_counter() - t0)
+                for _ in range(min(BLOCK, repeats)):
+                    index, mask = sample_batches(sizes, args.batch_size, args.local_steps, rng)
+                    _sync(device)
+                    t0 = time.perf_counter()
+                    one_round(trainer, index, mask)
+                    per[name].append(time.perf_counter() - t0)
         times[str(threads)] = per
     # each path at its best thread count (the sequential loop of tiny ops is usually fastest
     # on one thread, the batched matrix products on all cores)

@@ -224,3 +224,61 @@ def test_light_imports_do_not_pull_torch():
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _sequential_factory():
+    return torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.Tanh(), torch.nn.Linear(16, 10))
+
+
+def test_batched_equals_sequential_for_a_user_model_via_vmap():
+    kwargs = dict(
+        data="digits",
+        model=_sequential_factory,
+        num_clients=7,
+        partition="dirichlet",
+        rounds=2,
+        local_steps=2,
+        lr=0.3,
+        batch_size=20,
+        aggregation=IdealAggregation(),
+        seed=4,
+    )
+    a = run_fedavg(**kwargs)
+    b = run_fedavg(**kwargs, batched=False)
+    assert np.allclose(a.final_parameters, b.final_parameters, atol=2e-5)
+    assert not np.allclose(a.final_parameters, a.initial_parameters, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["logistic", "mlp", "cnn"])
+def test_builtin_batched_forward_matches_vmap_and_sequential(name):
+    from edgeopt.federated._batched import (
+        batched_logits,
+        pad_client_data,
+        sample_batches,
+        train_batched,
+        train_sequential,
+    )
+    from edgeopt.federated.models import init_parameters
+    from edgeopt.federated.partition import partition
+
+    ds = digits_dataset()
+    rng = np.random.default_rng(8)
+    parts = partition(ds.y_train, 9, "dirichlet", rng=rng, alpha=0.5)
+    xs, ys = pad_client_data(torch.as_tensor(ds.x_train), torch.as_tensor(ds.y_train), parts)
+    sizes = [len(p) for p in parts]
+    index, mask = sample_batches(sizes, 12, 3, rng)
+    net = build_model(name, 64, 10)
+    init_parameters(net, rng)
+    params = {n: p.detach().clone() for n, p in net.named_parameters()}
+    stacked = {n: p.unsqueeze(0).expand(9, *p.shape) for n, p in params.items()}
+    assert batched_logits(net, stacked, xs[:, :5]) is not None
+    fast = train_batched(net, params, xs, ys, index, mask, 0.2, use_vmap=False)
+    slow = train_batched(net, params, xs, ys, index, mask, 0.2, use_vmap=True)
+    ref = train_sequential(net, params, xs, ys, index, mask, 0.2)
+    for n in params:
+        assert torch.allclose(fast[n], ref[n], atol=1e-6)
+        assert torch.allclose(slow[n], ref[n], atol=1e-6)
+    with torch.no_grad():  # the batched forward is each client's own forward pass
+        logits = batched_logits(net, stacked, xs[:, :5])
+        own = torch.func.functional_call(net, params, (xs[3, :5],))
+        assert torch.allclose(logits[3], own, atol=1e-6)

@@ -1,6 +1,18 @@
-"""Local training of all clients: batched with torch.func, and the sequential reference.
+"""Local training of all clients: batched, and the sequential reference.
 
-Both paths run plain SGD, ``θ ← θ − lr·∇ℓ(θ)``, from the same global parameters on the same
+Two batched implementations share one entry point, :func:`train_batched`:
+
+* the built-in models (:class:`~edgeopt.federated.models.LogisticRegression`,
+  :class:`~edgeopt.federated.models.MLP`, :class:`~edgeopt.federated.models.SmallCNN`) run a
+  client-batched forward pass written with batched matrix products (``baddbmm``) and
+  grouped convolutions (``groups=K``) on parameters stacked along a leading client axis;
+  the sum of the clients' losses is differentiated once by autograd, which gives every
+  client its own gradient because client ``k``'s loss depends only on its own slice;
+* any other model (a user factory) runs ``torch.func.vmap(torch.func.grad(loss))`` over the
+  stacked parameters with ``functional_call``: generic, but each operation pays the
+  transform's dispatch overhead.
+
+All paths run plain SGD, ``θ ← θ − lr·∇ℓ(θ)``, from the same global parameters on the same
 mini-batches.  The mini-batches are drawn once per round by :func:`sample_batches` from the
 NumPy generator, client after client within each step, so the two paths see identical
 indices.  Clients with different data sizes stack because every batch is padded to the
@@ -18,7 +30,13 @@ from numpy.typing import NDArray
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-__all__ = ["sample_batches", "pad_client_data", "train_batched", "train_sequential"]
+__all__ = [
+    "sample_batches",
+    "pad_client_data",
+    "batched_logits",
+    "train_batched",
+    "train_sequential",
+]
 
 
 def sample_batches(
@@ -83,6 +101,52 @@ def _masked_loss(
     return (loss * mask).sum()
 
 
+def _blinear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``x @ Wᵀ + b`` per client: x (K, B, in), weight (K, out, in), bias (K, out)."""
+    return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+
+
+def _bconv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """3×3 'same' convolution per client as one grouped convolution.
+
+    x (B, K·C_in, H, W), weight (K, C_out, C_in, 3, 3), bias (K, C_out) ->
+    (B, K·C_out, H, W).
+    """
+    k = weight.shape[0]
+    return torch.nn.functional.conv2d(
+        x, weight.reshape(-1, *weight.shape[2:]), bias.reshape(-1), padding=1, groups=k
+    )
+
+
+def batched_logits(
+    model: nn.Module, params: dict[str, torch.Tensor], x: torch.Tensor
+) -> torch.Tensor | None:
+    """Logits ``(K, B, C)`` of the built-in models for client-stacked ``params``.
+
+    Returns ``None`` for any other model (the caller then falls back to ``vmap``).  The
+    computation is the model's own forward pass, client by client, written with batched
+    operations.
+    """
+    from edgeopt.federated.models import MLP, LogisticRegression, SmallCNN
+
+    kind = type(model)
+    if kind is LogisticRegression:
+        return _blinear(x, params["linear.weight"], params["linear.bias"])
+    if kind is MLP:
+        h = torch.relu(_blinear(x, params["fc1.weight"], params["fc1.bias"]))
+        return _blinear(h, params["fc2.weight"], params["fc2.bias"])
+    if kind is SmallCNN:
+        assert isinstance(model, SmallCNN)
+        k, b = x.shape[0], x.shape[1]
+        side = model.side
+        h = x.reshape(k, b, side, side).transpose(0, 1)  # (B, K·1, H, W)
+        h = torch.max_pool2d(torch.relu(_bconv(h, params["conv1.weight"], params["conv1.bias"])), 2)
+        h = torch.max_pool2d(torch.relu(_bconv(h, params["conv2.weight"], params["conv2.bias"])), 2)
+        h = h.reshape(b, k, -1).transpose(0, 1)  # (K, B, 16·(side/4)²), channel-major per client
+        return _blinear(h, params["fc.weight"], params["fc.bias"])
+    return None
+
+
 def train_batched(
     model: nn.Module,
     global_params: dict[str, torch.Tensor],
@@ -91,8 +155,10 @@ def train_batched(
     index: NDArray[np.int64],
     mask: NDArray[np.float32],
     lr: float,
+    *,
+    use_vmap: bool | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Run the local SGD steps of all clients at once (``vmap`` over stacked parameters).
+    """Run the local SGD steps of all clients at once over client-stacked parameters.
 
     Parameters
     ----------
@@ -105,6 +171,9 @@ def train_batched(
     index, mask : numpy.ndarray, shape (local_steps, K, B)
         From :func:`sample_batches`.
     lr : float
+    use_vmap : bool, optional
+        Force the generic ``vmap`` path (True) or require the built-in batched forward
+        (False); default: built-in where available, else ``vmap``.
 
     Returns
     -------
@@ -112,7 +181,6 @@ def train_batched(
         Final local parameters, each of shape ``(K, *param.shape)``.
     """
     k, n_max = xs.shape[0], xs.shape[1]
-    buffers = {name: b for name, b in model.named_buffers()}
     params = {
         n: p.detach().unsqueeze(0).expand(k, *p.shape).clone() for n, p in global_params.items()
     }
@@ -125,6 +193,29 @@ def train_batched(
     y_all = ys.reshape(-1).index_select(0, flat_idx).reshape(index.shape)
     mask_t = torch.as_tensor(mask, device=xs.device, dtype=xs.dtype)
     mask_t = mask_t / mask_t.sum(-1, keepdim=True)  # masked mean = sum of these weights
+    names = list(params)
+    leaves = [params[n] for n in names]
+    if use_vmap is None:
+        with torch.no_grad():
+            use_vmap = batched_logits(model, params, x_all[0]) is None
+    if not use_vmap:
+        for step in range(index.shape[0]):
+            for t in leaves:
+                t.requires_grad_(True)
+            logits = batched_logits(model, params, x_all[step])
+            if logits is None:
+                raise TypeError(f"no built-in batched forward for {type(model).__name__}")
+            loss = torch.logsumexp(logits, dim=-1) - logits.gather(
+                -1, y_all[step].unsqueeze(-1)
+            ).squeeze(-1)
+            grads = torch.autograd.grad((loss * mask_t[step]).sum(), leaves)
+            with torch.no_grad():
+                for t in leaves:
+                    t.requires_grad_(False)
+                torch._foreach_add_(leaves, list(grads), alpha=-lr)
+        return params
+
+    buffers = {name: b for name, b in model.named_buffers()}
 
     def loss_fn(
         p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, m: torch.Tensor
@@ -132,12 +223,11 @@ def train_batched(
         return _masked_loss(model, p, buffers, x, y, m)
 
     step_grad = vmap(grad(loss_fn))
-    names = list(params)
     with torch.no_grad():
         for step in range(index.shape[0]):
             with torch.enable_grad():
                 grads = step_grad(params, x_all[step], y_all[step], mask_t[step])
-            torch._foreach_add_([params[n] for n in names], [grads[n] for n in names], alpha=-lr)
+            torch._foreach_add_(leaves, [grads[n] for n in names], alpha=-lr)
     return params
 
 
@@ -153,7 +243,8 @@ def train_sequential(
     """The reference: a Python loop over clients, autograd on an ``nn.Module`` per step.
 
     Same inputs and output as :func:`train_batched`; each client's loss is the mean over
-    its unpadded batch.
+    its unpadded batch.  The model's own parameters serve as scratch space (they hold the
+    last client's parameters afterwards).
     """
     k = xs.shape[0]
     out: dict[str, list[torch.Tensor]] = {n: [] for n in global_params}
