@@ -136,18 +136,34 @@ def largest_sdr_feasible_prefix(
     return lo, sols, solves
 
 
+class BestServed:
+    """The beamformer that serves the most devices among all candidates offered."""
+
+    def __init__(self, G: NDArray[np.complex128]) -> None:
+        self.G = G
+        self.mask = np.zeros(G.shape[0], dtype=bool)
+        self.m: NDArray[np.complex128] | None = None
+
+    def offer(self, m: NDArray[np.complex128]) -> None:
+        served = _kernels.margins(self.G, m) >= 1.0
+        if served.sum() > self.mask.sum():
+            self.mask, self.m = served, m
+
+
 def polish(
     backend: Any,
     Gs: NDArray[np.complex128],
     X: Any,
     rng: np.random.Generator | None,
     samples: int,
+    tracker: BestServed | None = None,
 ) -> NDArray[np.complex128] | None:
     """Beamformer candidates from the lifted ``X``, polished by the max-min SCA.
 
     Candidates: the top eigenvector and, if ``rng`` is given, ``samples`` Gaussian draws
     ``m ~ CN(0, M)``; the three with the largest smallest margin are polished.  Returns
-    the first polished beamformer whose margins are all >= 1, else ``None``.
+    the first polished beamformer whose margins are all >= 1, else ``None``.  Every
+    polished candidate is also offered to ``tracker``.
     """
     cands = [backend.beam(X)]
     if rng is not None and samples > 0:
@@ -165,6 +181,8 @@ def polish(
             cands.append(np.ascontiguousarray(draws[i]))
     for m0 in cands:
         m, best = _kernels.maxmin_sca(Gs, m0.astype(np.complex128), SCA_OUTER, SCA_INNER, 1.0)
+        if tracker is not None:
+            tracker.offer(m)
         if best >= 1.0:
             return m
     return None
@@ -178,6 +196,7 @@ def rank_one_dc(
     max_iter: int,
     rng: np.random.Generator | None = None,
     samples: int = 0,
+    tracker: BestServed | None = None,
 ) -> tuple[NDArray[np.complex128] | None, int]:
     """DC rank-one feasibility detection for the devices in ``mask``.
 
@@ -194,7 +213,7 @@ def rank_one_dc(
     solves = 0
     prev_gap = np.inf
     for it in range(max_iter + 1):
-        m = polish(backend, Gs, X, rng if it == 0 else None, samples)
+        m = polish(backend, Gs, X, rng if it == 0 else None, samples, tracker)
         if m is not None:
             return m, solves
         gap = backend.gap(X)
@@ -303,13 +322,16 @@ def two_step(
     *,
     search: str = "scan",
     extend: bool = False,
+    tracker: BestServed | None = None,
 ) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None, int]:
     """Step 2: order the devices by ``x``, find the largest prefix that passes the SDR test
     (bisection, exact), then the largest prefix for which ``detect`` finds a beamformer.
 
     ``search="scan"`` tries the prefixes downwards one by one (the paper's order);
     ``search="bisect"`` bisects, treating detection as monotone in the prefix (true
-    feasibility is); ``extend`` then adds the remaining devices that fit (:func:`add_back`).
+    feasibility is).  If ``tracker`` saw a candidate that serves more devices than the
+    prefix found, its served set is taken instead.  ``extend`` then adds the remaining
+    devices that fit (:func:`add_back`).
     """
     k = G.shape[0]
     order = order_devices(x, G)
@@ -350,12 +372,13 @@ def two_step(
             else:
                 hi = mid - 1
         best = lo
-    if best == 0:
-        return np.zeros(k, dtype=bool), None, solves
     mask = np.zeros(k, dtype=bool)
     mask[order[:best]] = True
-    m = found[best]
-    assert m is not None
+    m = found.get(best) if best else None
+    if tracker is not None and tracker.m is not None and tracker.mask.sum() > best:
+        mask, m = tracker.mask.copy(), tracker.m
+    if m is None:
+        return np.zeros(k, dtype=bool), None, solves
     if extend:
         mask, m = add_back(G, mask, m, order)
     return mask, m, solves

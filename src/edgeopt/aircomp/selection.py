@@ -163,14 +163,23 @@ def _two_step(
             backend, max_inner=opts["max_inner"], tol=opts["tol"], rank_weight=opts["rank_weight"]
         )
         known = None if whole is None else {k: whole}
+        tracker = _dc.BestServed(G)
 
         def detect(mask: Any, X0: Any) -> Any:
             return _dc.rank_one_dc(
-                backend, G, mask, X0, opts["max_rank_iter"], gen, opts["polish_samples"]
+                backend, G, mask, X0, opts["max_rank_iter"], gen, opts["polish_samples"], tracker
             )
 
         selected, m, _ = _dc.two_step(
-            backend, G, x, int(np.sum(x <= 1e-6)), detect, known, search="bisect", extend=True
+            backend,
+            G,
+            x,
+            int(np.sum(x <= 1e-6)),
+            detect,
+            known,
+            search="bisect",
+            extend=True,
+            tracker=tracker,
         )
     else:
         x, _ = _dc.sparsity_l1(backend)
