@@ -101,9 +101,14 @@ def _masked_loss(
     return (loss * mask).sum()
 
 
-def _blinear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """``x @ Wᵀ + b`` per client: x (K, B, in), weight (K, out, in), bias (K, out)."""
-    return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+def _blinear(x: torch.Tensor, weight_t: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``x @ Wᵀ + b`` per client: x (K, B, in), weight_t = Wᵀ (K, in, out), bias (K, out)."""
+    return torch.baddbmm(bias.unsqueeze(1), x, weight_t)
+
+
+def _linear_weights(model: nn.Module) -> list[str]:
+    """Names of the weights of the model's Linear layers."""
+    return [f"{name}.weight" for name, m in model.named_modules() if isinstance(m, nn.Linear)]
 
 
 def _bconv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -119,16 +124,24 @@ def _bconv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.T
 
 
 def batched_logits(
-    model: nn.Module, params: dict[str, torch.Tensor], x: torch.Tensor
+    model: nn.Module,
+    params: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    *,
+    transposed: bool = False,
 ) -> torch.Tensor | None:
     """Logits ``(K, B, C)`` of the built-in models for client-stacked ``params``.
 
     Returns ``None`` for any other model (the caller then falls back to ``vmap``).  The
     computation is the model's own forward pass, client by client, written with batched
-    operations.
+    operations.  With ``transposed=True`` the Linear weights are given as ``(K, in, out)``
+    (the layout in which their gradients come out contiguous, see :func:`train_batched`).
     """
     from edgeopt.federated.models import MLP, LogisticRegression, SmallCNN
 
+    if not transposed:
+        names = set(_linear_weights(model))
+        params = {n: p.transpose(1, 2) if n in names else p for n, p in params.items()}
     kind = type(model)
     if kind is LogisticRegression:
         return _blinear(x, params["linear.weight"], params["linear.bias"])
@@ -194,15 +207,19 @@ def train_batched(
     mask_t = torch.as_tensor(mask, device=xs.device, dtype=xs.dtype)
     mask_t = mask_t / mask_t.sum(-1, keepdim=True)  # masked mean = sum of these weights
     names = list(params)
-    leaves = [params[n] for n in names]
     if use_vmap is None:
         with torch.no_grad():
-            use_vmap = batched_logits(model, params, x_all[0]) is None
+            use_vmap = batched_logits(model, params, x_all[0, :, :1]) is None
     if not use_vmap:
+        # Linear weights as contiguous (K, in, out): their gradients x^T g then come out in
+        # the same layout, and the in-place update runs over contiguous memory
+        lin = set(_linear_weights(model))
+        work = {n: p.transpose(1, 2).contiguous() if n in lin else p for n, p in params.items()}
+        leaves = [work[n] for n in names]
         for step in range(index.shape[0]):
             for t in leaves:
                 t.requires_grad_(True)
-            logits = batched_logits(model, params, x_all[step])
+            logits = batched_logits(model, work, x_all[step], transposed=True)
             if logits is None:
                 raise TypeError(f"no built-in batched forward for {type(model).__name__}")
             loss = torch.logsumexp(logits, dim=-1) - logits.gather(
@@ -213,7 +230,7 @@ def train_batched(
                 for t in leaves:
                     t.requires_grad_(False)
                 torch._foreach_add_(leaves, list(grads), alpha=-lr)
-        return params
+        return {n: w.transpose(1, 2).contiguous() if n in lin else w for n, w in work.items()}
 
     buffers = {name: b for name, b in model.named_buffers()}
 
@@ -227,7 +244,7 @@ def train_batched(
         for step in range(index.shape[0]):
             with torch.enable_grad():
                 grads = step_grad(params, x_all[step], y_all[step], mask_t[step])
-            torch._foreach_add_(leaves, [grads[n] for n in names], alpha=-lr)
+            torch._foreach_add_([params[n] for n in names], [grads[n] for n in names], alpha=-lr)
     return params
 
 
