@@ -9,7 +9,8 @@ kind of mini-batches; the script checks that they agree on one round, then times
 warm-up), with torch on 1 thread and on its default thread count.  It reports the ratio of
 the median round times with each path at its best thread count (``speedup``), the ratio of
 the best single times (``speedup_min``, less sensitive to other load on a shared machine)
-and the ratio at equal thread counts (``speedup_same_threads``).  A 3-round smoke run of
+and the ratio at equal thread counts (``speedup_same_threads``).  The generic ``vmap`` path
+(used for user models) is timed too (``batched_vmap``).  A 3-round smoke run of
 every aggregation model on the chosen device is recorded too.
 
 Usage::
@@ -22,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -142,12 +144,16 @@ def main() -> None:
     times: dict[str, dict[str, list[float]]] = {}
     for threads in thread_options:
         torch.set_num_threads(threads)
-        per = {"batched": [], "sequential": []}  # type: dict[str, list[float]]
+        per = {"batched": [], "batched_vmap": [], "sequential": []}  # type: dict[str, list[float]]
         # alternate blocks of consecutive rounds of each path, as in a real run (back-to-back
         # rounds of one path), so that drifting load on a shared machine hits both alike
         blocks = max(1, repeats // BLOCK)
         for _ in range(blocks):
-            for name, trainer in (("batched", train_batched), ("sequential", train_sequential)):
+            for name, trainer in (
+                ("batched", train_batched),
+                ("batched_vmap", functools.partial(train_batched, use_vmap=True)),
+                ("sequential", train_sequential),
+            ):
                 for _ in range(min(BLOCK, repeats)):
                     index, mask = sample_batches(sizes, args.batch_size, args.local_steps, rng)
                     _sync(device)
@@ -188,6 +194,11 @@ def main() -> None:
         "batched_min_s": best["batched"],
         "sequential_min_s": best["sequential"],
         "speedup_min": best["sequential"] / best["batched"],
+        "vmap_path_speedup_same_threads": {
+            t: statistics.median(times[t]["sequential"])
+            / statistics.median(times[t]["batched_vmap"])
+            for t in times
+        },
         "speedup_same_threads": {
             t: statistics.median(times[t]["sequential"]) / statistics.median(times[t]["batched"])
             for t in times
