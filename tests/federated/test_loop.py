@@ -282,3 +282,18 @@ def test_builtin_batched_forward_matches_vmap_and_sequential(name):
         logits = batched_logits(net, stacked, xs[:, :5])
         own = torch.func.functional_call(net, params, (xs[3, :5],))
         assert torch.allclose(logits[3], own, atol=1e-6)
+
+
+def test_divergence_is_reported_not_propagated():
+    with pytest.raises(InvalidInputError, match="diverged"):
+        run_fedavg(
+            data="digits",
+            model="mlp",
+            num_clients=2,
+            rounds=3,
+            local_steps=20,
+            lr=1e12,
+            batch_size=8,
+            aggregation=IdealAggregation(),
+            seed=0,
+        )

@@ -41,7 +41,8 @@ class History:
     cumulative_uplink_bits : numpy.ndarray of float64
     aggregation_mse : numpy.ndarray of float64
         The aggregation model's predicted per-entry error of the weighted sum (AirComp's
-        ``aircomp_mse``; 0 for error-free schemes).
+        ``aircomp_mse``; ``inf`` in a round where no device could be selected; 0 for
+        error-free schemes).
     initial_test_accuracy : float
         Accuracy of the initial model, before round 1.
     initial_parameters, final_parameters : numpy.ndarray of float64, shape (d,)

@@ -161,7 +161,8 @@ def run_fedavg(
     ------
     InvalidInputError
         Unknown data, model, partition or option; ``rounds``, ``local_steps``,
-        ``num_clients`` < 1; ``lr`` <= 0; more clients than samples; CUDA unavailable.
+        ``num_clients`` < 1; ``lr`` <= 0; more clients than samples; CUDA unavailable;
+        local training that diverges to non-finite values (``lr`` too large).
 
     References
     ----------
@@ -253,10 +254,15 @@ def run_fedavg(
     theta0 = theta.detach().double().cpu().numpy()
     trainer = train_batched if batched else train_sequential
     start = time.perf_counter()
-    for _ in range(n_rounds):
+    for r in range(n_rounds):
         index, mask = sample_batches(sizes, bsz, steps, rng)
         local = trainer(net, global_params, xs, ys, index, mask, step_size)
         updates = _flat(local, batch=True) - theta[None, :]
+        if not bool(torch.isfinite(updates.abs().amax())):
+            raise InvalidInputError(
+                f"lr={step_size!r} is invalid: local training diverged in round {r + 1} "
+                "(non-finite local updates); expected a smaller learning rate"
+            )
         out = aggregation.aggregate(
             updates, sizes, rng=rng, compute_s=comp_s, compute_energy_j=comp_j
         )
