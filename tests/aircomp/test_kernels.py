@@ -114,6 +114,24 @@ def greedy_ref(G: np.ndarray, outer: int, inner: int) -> np.ndarray:
 # ---- tests --------------------------------------------------------------------------------
 
 
+def mse_ref(h: np.ndarray, m: np.ndarray, w: np.ndarray, ratio: float) -> float:
+    gains = np.abs(h @ np.conj(m)) ** 2
+    return float(ratio * np.linalg.norm(m) ** 2 * np.max(w**2 / gains))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mse_kernel_matches_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    h, m, w = cn(rng, (9, 3)), cn(rng, (3,)), rng.uniform(0.5, 2, 9)
+    mask = rng.random(9) < 0.6
+    mask[0] = True
+    got = _kernels.mse_masked(h, m, w, mask, 0.3)
+    assert np.isclose(got, mse_ref(h[mask], m, w[mask], 0.3), rtol=1e-12)
+    assert _kernels.mse_masked(h, m, w, np.zeros(9, dtype=bool), 0.3) == 0.0
+    h[0] = 0.0  # orthogonal to every beamformer
+    assert _kernels.mse_masked(h, m, w, mask, 0.3) == np.inf
+
+
 def test_margins_match_reference() -> None:
     rng = np.random.default_rng(0)
     G, m = cn(rng, (7, 4)), cn(rng, (4,))

@@ -29,6 +29,32 @@ def margins(G: np.ndarray, m: np.ndarray) -> np.ndarray:  # pragma: no cover - n
 
 
 @njit(cache=True)
+def mse_masked(
+    h: np.ndarray, m: np.ndarray, w: np.ndarray, mask: np.ndarray, ratio: float
+) -> float:  # pragma: no cover - numba
+    """``ratio * ||m||^2 * max_{i in mask} w_i^2 / |m^H h_i|^2`` (``ratio = sigma^2 / P``);
+    0 for an empty mask, ``inf`` if ``m`` is orthogonal to a selected channel."""
+    k, n = h.shape
+    norm2 = 0.0
+    for j in range(n):
+        norm2 += m[j].real ** 2 + m[j].imag ** 2
+    worst = 0.0
+    for i in range(k):
+        if not mask[i]:
+            continue
+        acc = 0j
+        for j in range(n):
+            acc += np.conj(m[j]) * h[i, j]
+        gain = acc.real**2 + acc.imag**2
+        if gain == 0.0:
+            return np.inf
+        val = w[i] * w[i] / gain
+        if val > worst:
+            worst = val
+    return ratio * norm2 * worst
+
+
+@njit(cache=True)
 def project_simplex(v: np.ndarray) -> np.ndarray:  # pragma: no cover - numba
     """Euclidean projection of ``v`` onto the probability simplex (sort-based)."""
     k = v.shape[0]
@@ -163,12 +189,20 @@ def power_direction(G: np.ndarray, idx: np.ndarray, iters: int) -> np.ndarray:  
     v = np.zeros(n, dtype=np.complex128)
     for j in range(n):
         v[j] = 1.0 + 0.1j * j
+    w = np.zeros(n, dtype=np.complex128)
     for _ in range(iters):
-        w = A @ v
-        nrm = np.sqrt(np.sum(np.abs(w) ** 2))
+        nrm = 0.0
+        for r in range(n):
+            acc = 0j
+            for c in range(n):
+                acc += A[r, c] * v[c]
+            w[r] = acc
+            nrm += acc.real**2 + acc.imag**2
         if nrm == 0.0:
             break
-        v = w / nrm
+        nrm = np.sqrt(nrm)
+        for r in range(n):
+            v[r] = w[r] / nrm
     return v
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edgeopt._validation import check_array, check_complex_array, check_scalar
+from edgeopt.aircomp._kernels import mse_masked
 from edgeopt.errors import InvalidInputError
 
 __all__ = ["aircomp_mse", "transmit_scalars"]
@@ -119,15 +120,12 @@ def _mse(
     power: float,
     noise: float,
     w: NDArray[np.float64],
+    mask: NDArray[np.bool_] | None = None,
 ) -> float:
-    """:func:`aircomp_mse` on validated input."""
-    if h.shape[0] == 0:
-        return 0.0
-    gains = np.abs(h @ np.conj(m)) ** 2  # |m^H h_i|^2
-    if np.any(gains == 0.0):
-        return float("inf")
-    norm2 = float(np.real(np.vdot(m, m)))
-    return float(noise / power * norm2 * np.max(w**2 / gains))
+    """:func:`aircomp_mse` on validated input, over the rows in ``mask`` (default all)."""
+    if mask is None:
+        mask = np.ones(h.shape[0], dtype=np.bool_)
+    return float(mse_masked(h, m, w, mask, noise / power))
 
 
 def transmit_scalars(

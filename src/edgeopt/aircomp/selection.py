@@ -341,8 +341,8 @@ def select_devices(
     # the guarantee: check the returned selection with the exact MSE; repair if it fails
     mse = float("inf")
     if m is not None and selected.any():
-        m = m / np.linalg.norm(m)
-        mse = _mse(m, h[selected], power, noise, w[selected])
+        m = m / np.sqrt(np.vdot(m, m).real)
+        mse = _mse(m, h, power, noise, w, selected)
     if not mse <= gamma * (1 + 1e-6):
         selected, m = _verify(G, selected, m)
         if m is None or not selected.any():
@@ -359,7 +359,7 @@ def select_devices(
                 opts,
             )
         m = m / np.linalg.norm(m)
-        mse = _mse(m, h[selected], power, noise, w[selected])
+        mse = _mse(m, h, power, noise, w, selected)
         if not mse <= gamma * (1 + 1e-6):  # pragma: no cover - margins >= 1 imply it
             raise AssertionError(f"internal error: verified selection has MSE {mse} > {gamma}")
     assert m is not None
