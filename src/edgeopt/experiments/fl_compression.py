@@ -147,6 +147,6 @@ EXPERIMENT = Experiment(
     point=point,
     grid=grid,
     plot=plot,
-    repeats=lambda quick: 1 if quick else 2,
+    repeats=lambda quick: 1 if quick else 3,
     seed=6,
 )
