@@ -173,3 +173,34 @@ def test_aggregation_bad_input():
         IdealAggregation().aggregate(
             torch.full((2, 3), math.inf), [1, 1], compute_s=[0, 0], compute_energy_j=[0, 0]
         )
+
+
+def test_digital_and_aircomp_with_path_loss_channels():
+    from edgeopt.channel import uplink_channels
+    from edgeopt.units import dbm_to_w, thermal_noise_w
+
+    k, d, band = 5, 40, 1e6
+    dist = np.array([50.0, 100.0, 200.0, 300.0, 400.0])
+    power = float(dbm_to_w(23.0))
+    noise = float(thermal_noise_w(band, noise_figure_db=7.0))
+    agg = DigitalAggregation(band, power, noise, num_antennas=2, distances_m=dist)
+    agg.reset(k, d)
+    z = np.zeros(k)
+    out = agg.aggregate(_updates(k, d), np.ones(k), rng=3, compute_s=z, compute_energy_j=z)
+    h = uplink_channels(dist, 2, rng=np.random.default_rng(3))  # the same draw, replayed
+    rate = band * np.log2(1 + power * np.sum(np.abs(h) ** 2, axis=1) / noise)
+    assert out.round_latency_s == pytest.approx(np.sum(32 * d / rate), rel=1e-12)
+    air = AirCompAggregation(
+        num_antennas=4,
+        power_w=power,
+        noise_w=noise,
+        mse_target=1.0,
+        selection="fast",
+        distances_m=dist,
+    )
+    out = air.aggregate(_updates(k, d), np.ones(k), rng=3, compute_s=z, compute_energy_j=z)
+    assert out.selected.any() and out.mse <= 1.0 * (1 + 1e-6)
+    with pytest.raises(InvalidInputError, match="distances_m"):
+        air.aggregate(
+            _updates(3, d), np.ones(3), rng=3, compute_s=np.zeros(3), compute_energy_j=np.zeros(3)
+        )
