@@ -180,6 +180,21 @@ def params_hash(params: Mapping[str, Any]) -> str:
     across runs, machines and Python versions.  ``1`` and ``1.0`` hash differently, as the
     point function may treat them differently.
 
+    Parameters
+    ----------
+    params : dict
+        One parameter point (plain data; NumPy scalars and arrays are converted).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+
+    Raises
+    ------
+    ConfigError
+        If a value is not plain data (or is NaN or infinite).
+
     Examples
     --------
     >>> from edgeopt.sweep import params_hash
@@ -221,6 +236,16 @@ def point_seed(seed: int, params: Mapping[str, Any], repeat: int = 0) -> np.rand
     -------
     numpy.random.SeedSequence
 
+    Raises
+    ------
+    ConfigError
+        If ``params`` is not plain data.
+
+    References
+    ----------
+    NumPy Enhancement Proposal 19, *Random number generator policy* (2018), and the NumPy
+    documentation of ``SeedSequence`` (spawn keys give independent, reproducible streams).
+
     Examples
     --------
     >>> import numpy as np
@@ -241,6 +266,17 @@ def code_version(func: Callable[..., Any]) -> str:
     16 hex digits of the SHA-256 of the function's source text (when the source can be
     read).  Editing the point function therefore invalidates its stored results; a change
     in a helper it calls does not: use ``force=True`` (``--force``) after such a change.
+
+    Parameters
+    ----------
+    func : callable
+        The point function (decorated functions are unwrapped first).
+
+    Returns
+    -------
+    str
+        ``"module:qualname@edgeopt-VERSION#src-HASH"`` (``#src-nosource`` when the source
+        cannot be read, e.g. for built-ins).
 
     Examples
     --------
