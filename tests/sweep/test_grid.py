@@ -157,3 +157,9 @@ def test_grid_size_is_the_product_and_points_are_distinct(lengths, zipped_len):
     points = expand_grid(grid)
     assert len(points) == int(np.prod(lengths)) * (zipped_len or 1)
     assert len({params_hash(p) for p in points}) == len(points)
+
+
+@pytest.mark.parametrize(("seed", "repeat"), [(-1, 0), (1.5, 0), (1, -1), (True, 0)])
+def test_point_seed_rejects_bad_seed_and_repeat(seed, repeat):
+    with pytest.raises(InvalidInputError):
+        point_seed(seed, {"a": 1}, repeat)

@@ -238,8 +238,9 @@ def point_seed(seed: int, params: Mapping[str, Any], repeat: int = 0) -> np.rand
 
     Raises
     ------
-    ConfigError
-        If ``params`` is not plain data.
+    InvalidInputError
+        A negative or non-integer ``seed`` or ``repeat`` (``ConfigError``, a subclass, if
+        ``params`` is not plain data).
 
     References
     ----------
@@ -256,7 +257,11 @@ def point_seed(seed: int, params: Mapping[str, Any], repeat: int = 0) -> np.rand
     >>> a == b, a == c
     (True, False)
     """
-    return np.random.SeedSequence(entropy=seed, spawn_key=(*seed_words(params), int(repeat)))
+    from edgeopt._validation import check_int
+
+    seed = check_int(seed, "seed", min_value=0)
+    repeat = check_int(repeat, "repeat", min_value=0)
+    return np.random.SeedSequence(entropy=seed, spawn_key=(*seed_words(params), repeat))
 
 
 def code_version(func: Callable[..., Any]) -> str:
