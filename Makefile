@@ -33,7 +33,7 @@ pytest: $(STAMP)
 test: lint typecheck docs pytest
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/channel.py
+	for b in channel aircomp sweep federated; do $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) docs/_build out

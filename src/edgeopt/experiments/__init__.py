@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
 from edgeopt.errors import InvalidInputError
 from edgeopt.experiments._base import Experiment
 
-__all__ = ["Experiment", "registry", "get_experiment"]
+__all__ = ["Experiment", "registry", "get_experiment", "reproduce"]
 
 
 def registry() -> dict[str, Experiment]:
@@ -43,6 +44,24 @@ def registry() -> dict[str, Experiment]:
                 raise RuntimeError(f"experiment name {exp.name!r} registered twice")
             found[exp.name] = exp
     return dict(sorted(found.items()))
+
+
+def reproduce(name: str | Experiment, **kwargs: Any) -> Any:
+    """Run one experiment and write its figure, data and manifest.
+
+    A thin alias of :func:`edgeopt.experiments._runner.reproduce` (same arguments:
+    ``out_dir``, ``quick``, ``executor``, ``store``, ``progress``, ``force``), imported
+    lazily so that discovering experiments stays cheap.
+
+    Examples
+    --------
+    >>> from edgeopt.experiments import reproduce
+    >>> callable(reproduce)
+    True
+    """
+    from edgeopt.experiments._runner import reproduce as _reproduce
+
+    return _reproduce(name, **kwargs)
 
 
 def get_experiment(name: str) -> Experiment:
