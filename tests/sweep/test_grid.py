@@ -163,3 +163,34 @@ def test_grid_size_is_the_product_and_points_are_distinct(lengths, zipped_len):
 def test_point_seed_rejects_bad_seed_and_repeat(seed, repeat):
     with pytest.raises(InvalidInputError):
         point_seed(seed, {"a": 1}, repeat)
+
+
+def test_code_version_sees_module_and_package_edits(tmp_path, monkeypatch):
+    import importlib.util
+
+    import edgeopt
+    from edgeopt.sweep import _grid
+
+    def load(text):
+        path = tmp_path / "user_points.py"
+        path.write_text(text)
+        spec = importlib.util.spec_from_file_location("user_points", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.point
+
+    body = "def point(params, rng):\n    return {'y': helper()}\n"
+    first = code_version(load(body + "def helper():\n    return 1\n"))
+    # Same point function, edited helper in its module: a different code version.
+    second = code_version(load(body + "def helper():\n    return 2\n"))
+    assert first != second
+
+    # An edit anywhere in the edgeopt package changes the package part of the version.
+    fake = tmp_path / "pkg"
+    (fake / "sub").mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "sub" / "kernel.py").write_text("X = 1\n")
+    monkeypatch.setattr(edgeopt, "__file__", str(fake / "__init__.py"))
+    before = _grid._package_hash()
+    (fake / "sub" / "kernel.py").write_text("X = 2\n")
+    assert _grid._package_hash() != before

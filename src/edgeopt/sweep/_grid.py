@@ -19,6 +19,7 @@ import json
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -267,10 +268,13 @@ def point_seed(seed: int, params: Mapping[str, Any], repeat: int = 0) -> np.rand
 def code_version(func: Callable[..., Any]) -> str:
     """A string identifying the code of a point function, part of every store key.
 
-    It joins the function's module and qualified name, the edgeopt version and the first
-    16 hex digits of the SHA-256 of the function's source text (when the source can be
-    read).  Editing the point function therefore invalidates its stored results; a change
-    in a helper it calls does not: use ``force=True`` (``--force``) after such a change.
+    It joins the function's module and qualified name, the edgeopt version, a hash of the
+    installed edgeopt source tree (every ``.py`` file of the package) and a hash of the
+    source file of the function's module (of the function's own source when the file
+    cannot be read).  Editing the point function, its module, or any part of edgeopt
+    (a kernel it calls, say) therefore invalidates stored results, so a resumed sweep never
+    mixes results of two code versions.  A change in a helper module of your own that the
+    point function imports is not seen: use ``force=True`` (``--force``) after such a change.
 
     Parameters
     ----------
@@ -280,8 +284,8 @@ def code_version(func: Callable[..., Any]) -> str:
     Returns
     -------
     str
-        ``"module:qualname@edgeopt-VERSION#src-HASH"`` (``#src-nosource`` when the source
-        cannot be read, e.g. for built-ins).
+        ``"module:qualname@edgeopt-VERSION+pkg-HASH#src-HASH"`` (``#src-nosource`` when no
+        source can be read, e.g. for built-ins).
 
     Examples
     --------
@@ -291,7 +295,9 @@ def code_version(func: Callable[..., Any]) -> str:
     >>> text = code_version(rayleigh_outage)
     >>> text.split("@")[0]
     'edgeopt.sweep.demo:rayleigh_outage'
-    >>> text.split("@")[1].startswith(f"edgeopt-{edgeopt.__version__}#src-")
+    >>> text.split("@")[1].startswith(f"edgeopt-{edgeopt.__version__}+pkg-")
+    True
+    >>> "#src-" in text
     True
     """
     from edgeopt import __version__
@@ -299,12 +305,33 @@ def code_version(func: Callable[..., Any]) -> str:
     target = inspect.unwrap(func)
     module = getattr(target, "__module__", None) or type(target).__module__
     qualname = getattr(target, "__qualname__", None) or type(target).__qualname__
+    source = b""
     try:
-        source = inspect.getsource(target)
+        source_file = inspect.getsourcefile(target)
+        if source_file is not None:
+            source = Path(source_file).read_bytes()
     except (OSError, TypeError):
-        source = ""
-    src_hash = hashlib.sha256(source.encode()).hexdigest()[:16] if source else "nosource"
-    return f"{module}:{qualname}@edgeopt-{__version__}#src-{src_hash}"
+        source = b""
+    if not source:
+        try:
+            source = inspect.getsource(target).encode()
+        except (OSError, TypeError):
+            source = b""
+    src_hash = hashlib.sha256(source).hexdigest()[:16] if source else "nosource"
+    return f"{module}:{qualname}@edgeopt-{__version__}+pkg-{_package_hash()}#src-{src_hash}"
+
+
+def _package_hash() -> str:
+    """First 16 hex digits of the SHA-256 over edgeopt's ``.py`` files (paths and bytes)."""
+    import edgeopt
+
+    root = Path(edgeopt.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def point_key(code: str, seed: int, params: Mapping[str, Any], repeat: int) -> str:
