@@ -84,3 +84,24 @@ def test_bad_noise_figure():
         thermal_noise_w(1e6, noise_figure_db=float("nan"))
     with pytest.raises(InvalidInputError, match="noise_figure_db"):
         thermal_noise_w(1e6, noise_figure_db=[1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: db_to_lin(4000.0), "x"),
+        (lambda: dbm_to_w([0.0, 4000.0]), "x"),
+        (lambda: thermal_noise_w(1.0, noise_figure_db=4000.0), "noise_figure_db"),
+        (lambda: thermal_noise_w(1e308, noise_figure_db=300.0), "bandwidth_hz"),
+        (lambda: db_to_lin(True), "x"),
+        (lambda: lin_to_db(np.array([True, False])), "x"),
+    ],
+)
+def test_overflow_and_bool_refused(call, name):
+    with pytest.raises(InvalidInputError, match=name):
+        call()
+
+
+def test_large_but_representable_db():
+    assert float(db_to_lin(3000.0)) == pytest.approx(1e300)
+    assert float(dbm_to_w(-3000.0)) == pytest.approx(1e-303)

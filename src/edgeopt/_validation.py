@@ -28,6 +28,7 @@ __all__ = [
     "check_int",
     "check_choice",
     "check_bool",
+    "check_result_finite",
 ]
 
 
@@ -119,8 +120,10 @@ def check_array(
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise _fail(name, value, "a real number or array of real numbers") from exc
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise _fail(name, value, "a real number or array of real numbers (not complex or text)")
+    if arr.dtype == object or arr.dtype.kind not in "iuf":
+        raise _fail(
+            name, value, "a real number or array of real numbers (not bool, complex or text)"
+        )
     arr = arr.astype(np.float64, copy=False)
     _check_shape(arr, value, name, ndim, shape, allow_empty)
     if not np.all(np.isfinite(arr)):
@@ -299,3 +302,30 @@ def check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise _fail(name, value, "True or False")
     return bool(value)
+
+
+def check_result_finite(result: Any, names: str, expected: str) -> None:
+    """Refuse a computed result that overflowed: finite input must never give inf or NaN out.
+
+    Compute under ``numpy.errstate(over="ignore", invalid="ignore")`` and then call this.
+
+    Parameters
+    ----------
+    result : array_like
+        The computed values.
+    names : str
+        The arguments responsible (e.g. ``"payload_bits, rate_bps"``), for the message.
+    expected : str
+        What the caller should pass instead.
+
+    Raises
+    ------
+    InvalidInputError
+        If any entry of ``result`` is NaN or inf.
+    """
+    arr = np.asarray(result)
+    if not np.all(np.isfinite(arr)):
+        raise InvalidInputError(
+            f"{names} are invalid: the result is not representable in float64 "
+            f"(overflow); expected {expected}"
+        )

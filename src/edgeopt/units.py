@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import check_array, check_scalar
+from edgeopt._validation import check_array, check_result_finite, check_scalar
 
 __all__ = [
     "BOLTZMANN_J_PER_K",
@@ -42,6 +42,16 @@ def db_to_lin(x: Any) -> NDArray[np.float64]:
     -------
     numpy.ndarray of float64, same shape as ``x``
 
+    Raises
+    ------
+    InvalidInputError
+        NaN or inf entries, non-numeric input, or values so large that 10^(x/10)
+        overflows float64.
+
+    References
+    ----------
+    Definition of the decibel, IEC 60027-3 (L = 10·log10(P1/P0) dB for power ratios).
+
     Examples
     --------
     >>> from edgeopt.units import db_to_lin
@@ -49,7 +59,10 @@ def db_to_lin(x: Any) -> NDArray[np.float64]:
     1000.0
     """
     arr = check_array(x, "x")
-    return np.power(10.0, arr / 10.0)
+    with np.errstate(over="ignore"):
+        out = np.power(10.0, arr / 10.0)
+    check_result_finite(out, "x", "dB values below about 3083 dB")
+    return out
 
 
 def lin_to_db(x: Any) -> NDArray[np.float64]:
@@ -68,6 +81,10 @@ def lin_to_db(x: Any) -> NDArray[np.float64]:
     ------
     InvalidInputError
         If an entry is <= 0, NaN or inf.
+
+    References
+    ----------
+    Definition of the decibel, IEC 60027-3.
 
     Examples
     --------
@@ -91,6 +108,15 @@ def dbm_to_w(x: Any) -> NDArray[np.float64]:
     -------
     numpy.ndarray of float64, watts
 
+    Raises
+    ------
+    InvalidInputError
+        NaN or inf entries, non-numeric input, or values whose power overflows float64.
+
+    References
+    ----------
+    IEC 60027-3: dBm is the power level relative to 1 mW.
+
     Examples
     --------
     >>> from edgeopt.units import dbm_to_w
@@ -98,7 +124,10 @@ def dbm_to_w(x: Any) -> NDArray[np.float64]:
     1.0
     """
     arr = check_array(x, "x")
-    return np.power(10.0, (arr - 30.0) / 10.0)
+    with np.errstate(over="ignore"):
+        out = np.power(10.0, (arr - 30.0) / 10.0)
+    check_result_finite(out, "x", "dBm values below about 3113 dBm")
+    return out
 
 
 def w_to_dbm(x: Any) -> NDArray[np.float64]:
@@ -112,6 +141,15 @@ def w_to_dbm(x: Any) -> NDArray[np.float64]:
     Returns
     -------
     numpy.ndarray of float64, dBm
+
+    Raises
+    ------
+    InvalidInputError
+        Entries <= 0, NaN or inf, or non-numeric input.
+
+    References
+    ----------
+    IEC 60027-3: dBm is the power level relative to 1 mW.
 
     Examples
     --------
@@ -133,11 +171,17 @@ def thermal_noise_w(bandwidth_hz: Any, noise_figure_db: float = 0.0) -> NDArray[
     bandwidth_hz : array_like, any shape
         Noise bandwidth B in Hz, every entry >= 0.
     noise_figure_db : float
-        Receiver noise figure NF in dB (default 0).
+        Receiver noise figure NF in dB (default 0), between −300 and 300.
 
     Returns
     -------
     numpy.ndarray of float64, watts, same shape as ``bandwidth_hz``
+
+    Raises
+    ------
+    InvalidInputError
+        Negative, NaN or inf bandwidth; a noise figure that is not a finite number in
+        [−300, 300] dB; a product that overflows float64.
 
     References
     ----------
@@ -152,5 +196,8 @@ def thermal_noise_w(bandwidth_hz: Any, noise_figure_db: float = 0.0) -> NDArray[
     -95.0
     """
     bw = check_array(bandwidth_hz, "bandwidth_hz", nonneg=True)
-    nf = check_scalar(noise_figure_db, "noise_figure_db")
-    return BOLTZMANN_J_PER_K * REFERENCE_TEMPERATURE_K * bw * 10.0 ** (nf / 10.0)
+    nf = check_scalar(noise_figure_db, "noise_figure_db", low=-300.0, high=300.0)
+    with np.errstate(over="ignore"):
+        out = BOLTZMANN_J_PER_K * REFERENCE_TEMPERATURE_K * bw * 10.0 ** (nf / 10.0)
+    check_result_finite(out, "bandwidth_hz, noise_figure_db", "a smaller bandwidth")
+    return out

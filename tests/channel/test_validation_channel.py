@@ -34,6 +34,12 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     # rician
     ("ric-k-nan", lambda: ch.rician(3, NAN, 0), "k_factor_db"),
     ("ric-k-inf", lambda: ch.rician(3, INF, 0), "k_factor_db"),
+    ("ric-k-overflow", lambda: ch.rician(3, 4000.0, 0), "k_factor_db"),
+    (
+        "up-k-overflow",
+        lambda: ch.uplink_channels([100.0], 2, rng=0, fading="rician", k_factor_db=4000.0),
+        "k_factor_db",
+    ),
     ("ric-k-array", lambda: ch.rician(3, [1.0, 2.0], 0), "k_factor_db"),
     ("ric-shape", lambda: ch.rician(-1, 3.0, 0), "shape"),
     ("ric-rng", lambda: ch.rician(3, 3.0, LEGACY), "rng"),

@@ -81,3 +81,23 @@ def test_compute_models():
 def test_bad_input(call, name):
     with pytest.raises(InvalidInputError, match=name):
         call()
+
+
+def test_zero_rounds_take_no_time_even_with_huge_air_time():
+    assert float(total_latency(1.0, 5e-324, 0, 1.0)) == 0.0
+    np.testing.assert_array_equal(total_latency(1e300, 1e-10, [0, 0], 0.0), [0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: total_latency(1e300, 1e-10, 1, 0.0), "rate_bps"),
+        (lambda: round_latency([1e300], [1e-10], [0.0]), "rate_bps"),
+        (lambda: compute_time(1e300, 1e-10), "freq_hz"),
+        (lambda: compute_energy(1e300, 1e300, 1.0), "kappa"),
+        (lambda: transmit_energy(1e300, 1e300, 1e-10), "power_w"),
+    ],
+)
+def test_overflow_is_an_error_not_inf_or_nan(call, name):
+    with pytest.raises(InvalidInputError, match=name):
+        call()

@@ -120,7 +120,7 @@ def rician(shape: Any, k_factor_db: Any, rng: Any) -> NDArray[np.complex128]:
     Raises
     ------
     InvalidInputError
-        Bad ``shape``, non-finite ``k_factor_db`` or bad ``rng``.
+        Bad ``shape``, ``k_factor_db`` not a finite number in [−300, 300] dB or bad ``rng``.
 
     References
     ----------
@@ -136,7 +136,7 @@ def rician(shape: Any, k_factor_db: Any, rng: Any) -> NDArray[np.complex128]:
     1.0
     """
     shp = _check_shape(shape)
-    k_db = check_scalar(k_factor_db, "k_factor_db")
+    k_db = check_scalar(k_factor_db, "k_factor_db", low=-300.0, high=300.0)
     gen = check_rng(rng)
     k_lin = 10.0 ** (k_db / 10.0)
     phase = gen.uniform(0.0, 2.0 * np.pi, size=shp)
@@ -265,7 +265,7 @@ def uplink_channels(
     if fading == "rician":
         if k_factor_db is None:
             raise InvalidInputError('k_factor_db is missing: fading="rician" needs a K-factor')
-        k_db = check_scalar(k_factor_db, "k_factor_db")
+        k_db = check_scalar(k_factor_db, "k_factor_db", low=-300.0, high=300.0)
     elif k_factor_db is not None:
         raise InvalidInputError(
             f"k_factor_db={k_factor_db!r} is invalid: only used with fading='rician', "

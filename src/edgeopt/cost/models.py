@@ -12,10 +12,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import check_array
+from edgeopt._validation import check_array, check_result_finite
 from edgeopt.errors import InvalidInputError
 
 __all__ = ["total_latency", "round_latency", "compute_time", "compute_energy", "transmit_energy"]
+
+_OVERFLOW_HINT = "values whose result is finite in float64 (check the units)"
 
 
 def _broadcast(**arrays: NDArray[np.float64]) -> list[NDArray[np.float64]]:
@@ -74,7 +76,10 @@ def total_latency(
     n = check_array(rounds, "rounds", nonneg=True)
     comp = check_array(compute_s, "compute_s", nonneg=True)
     pay, rate, n, comp = _broadcast(payload_bits=pay, rate_bps=rate, rounds=n, compute_s=comp)
-    return np.asarray(pay / rate * n + comp * n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.where(n == 0, 0.0, pay / rate * n + comp * n)  # zero rounds take no time
+    check_result_finite(out, "payload_bits, rate_bps, rounds, compute_s", _OVERFLOW_HINT)
+    return np.asarray(out)
 
 
 def round_latency(payload_bits: Any, rate_bps: Any, compute_s: Any) -> NDArray[np.float64]:
@@ -122,7 +127,10 @@ def round_latency(payload_bits: Any, rate_bps: Any, compute_s: Any) -> NDArray[n
         )
     if pay.shape[-1] == 0:
         raise InvalidInputError("payload_bits has 0 devices: expected at least one device")
-    return np.asarray(np.max(pay / rate + comp, axis=-1))
+    with np.errstate(over="ignore"):
+        out = np.max(pay / rate + comp, axis=-1)
+    check_result_finite(out, "payload_bits, rate_bps, compute_s", _OVERFLOW_HINT)
+    return np.asarray(out)
 
 
 def compute_time(cycles: Any, freq_hz: Any) -> NDArray[np.float64]:
@@ -139,6 +147,12 @@ def compute_time(cycles: Any, freq_hz: Any) -> NDArray[np.float64]:
     -------
     numpy.ndarray of float64, seconds
 
+    Raises
+    ------
+    InvalidInputError
+        Negative, NaN or inf entries (a rate or frequency <= 0 where it divides), shapes
+        that do not broadcast, or a result that overflows float64.
+
     References
     ----------
     Tran et al., IEEE INFOCOM 2019, Eq. (3).
@@ -152,7 +166,10 @@ def compute_time(cycles: Any, freq_hz: Any) -> NDArray[np.float64]:
     c = check_array(cycles, "cycles", nonneg=True)
     f = check_array(freq_hz, "freq_hz", positive=True)
     c, f = _broadcast(cycles=c, freq_hz=f)
-    return np.asarray(c / f)
+    with np.errstate(over="ignore"):
+        out = c / f
+    check_result_finite(out, "cycles, freq_hz", _OVERFLOW_HINT)
+    return np.asarray(out)
 
 
 def compute_energy(cycles: Any, freq_hz: Any, kappa: Any) -> NDArray[np.float64]:
@@ -174,6 +191,12 @@ def compute_energy(cycles: Any, freq_hz: Any, kappa: Any) -> NDArray[np.float64]
     -------
     numpy.ndarray of float64, joules
 
+    Raises
+    ------
+    InvalidInputError
+        Negative, NaN or inf entries (a rate or frequency <= 0 where it divides), shapes
+        that do not broadcast, or a result that overflows float64.
+
     References
     ----------
     T. D. Burd and R. W. Brodersen, "Processor design for portable systems", J. VLSI Signal
@@ -189,7 +212,10 @@ def compute_energy(cycles: Any, freq_hz: Any, kappa: Any) -> NDArray[np.float64]
     f = check_array(freq_hz, "freq_hz", nonneg=True)
     k = check_array(kappa, "kappa", nonneg=True)
     c, f, k = _broadcast(cycles=c, freq_hz=f, kappa=k)
-    return np.asarray(k * c * f * f)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = k * c * f * f
+    check_result_finite(out, "cycles, freq_hz, kappa", _OVERFLOW_HINT)
+    return np.asarray(out)
 
 
 def transmit_energy(power_w: Any, payload_bits: Any, rate_bps: Any) -> NDArray[np.float64]:
@@ -208,6 +234,12 @@ def transmit_energy(power_w: Any, payload_bits: Any, rate_bps: Any) -> NDArray[n
     -------
     numpy.ndarray of float64, joules
 
+    Raises
+    ------
+    InvalidInputError
+        Negative, NaN or inf entries (a rate or frequency <= 0 where it divides), shapes
+        that do not broadcast, or a result that overflows float64.
+
     References
     ----------
     Tran et al., IEEE INFOCOM 2019, Eq. (7).
@@ -222,4 +254,7 @@ def transmit_energy(power_w: Any, payload_bits: Any, rate_bps: Any) -> NDArray[n
     pay = check_array(payload_bits, "payload_bits", nonneg=True)
     rate = check_array(rate_bps, "rate_bps", positive=True)
     p, pay, rate = _broadcast(power_w=p, payload_bits=pay, rate_bps=rate)
-    return np.asarray(p * pay / rate)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = p * pay / rate
+    check_result_finite(out, "power_w, payload_bits, rate_bps", _OVERFLOW_HINT)
+    return np.asarray(out)
