@@ -84,6 +84,23 @@ def test_reproduce_writes_data_figures_and_manifest(tmp_path, monkeypatch):
     assert manifest["git"] is None or len(manifest["git"]["commit"]) == 40
 
 
+@pytest.mark.parametrize("relative_paths", [False, True])
+def test_relative_out_dir(tmp_path, monkeypatch, relative_paths):
+    """`edgeopt reproduce --out out` passes a relative folder; plots may return relative paths."""
+
+    def plot_relative(table: pd.DataFrame, out_dir: Path) -> list[Path]:
+        written = plot_toy(table, out_dir)
+        return [p.relative_to(Path.cwd()) for p in written] if relative_paths else written
+
+    monkeypatch.chdir(tmp_path)
+    result = reproduce(_toy(plot=plot_relative), out_dir="out", executor="serial", progress=False)
+    assert result.ok and result.plot_error is None
+    folder = tmp_path / "out" / "toy"
+    assert (folder / "toy.png").read_bytes()[:4] == b"\x89PNG"
+    assert (folder / "toy.pdf").read_bytes()[:4] == b"%PDF"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".plot-")]
+
+
 def test_quick_grid_and_resume_from_the_store(tmp_path):
     quick = reproduce(_toy(), out_dir=tmp_path, quick=True, executor="serial", progress=False)
     assert len(quick.table) == 2 and quick.manifest["quick"] is True

@@ -141,15 +141,16 @@ def _jsonable_grid(grid: dict[Any, Any]) -> dict[str, Any]:
 
 def _write_figures(exp: Experiment, table: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Call ``exp.plot`` in a temporary folder, then move each file into place atomically."""
-    tmp = Path(tempfile.mkdtemp(prefix=".plot-", dir=out_dir))
+    # Absolute, so that the paths plot() returns do not depend on how out_dir was spelled.
+    tmp = Path(tempfile.mkdtemp(prefix=".plot-", dir=out_dir)).resolve()
     try:
         written = exp.plot(table, tmp)
         moved = []
         for path in written:
             src = Path(path)
-            if not src.is_absolute():
-                src = tmp / src
-            rel = src.resolve().relative_to(tmp.resolve())
+            if not src.is_absolute():  # relative to the working directory, else to tmp
+                src = src.resolve() if src.exists() else tmp / src
+            rel = src.resolve().relative_to(tmp)
             dest = out_dir / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
