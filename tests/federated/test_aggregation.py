@@ -69,12 +69,23 @@ def test_digital_compressed_uses_exact_bits_and_decoded_updates():
     out = agg.aggregate(u, np.ones(k), rng=0, compute_s=np.zeros(k), compute_energy_j=np.zeros(k))
     assert out.uplink_bits == k * (32 + 5 * (32 + 6))
     assert int((out.update != 0).sum()) <= k * 5
-    lossless = DigitalAggregation(1e6, 1.0, 1e-3, compressor=QSGD(1000))
-    lossless.reset(k, d)
-    out = lossless.aggregate(
-        u, np.ones(k), rng=0, compute_s=np.zeros(k), compute_energy_j=np.zeros(k)
-    )
-    assert torch.allclose(out.update, u.mean(0), atol=0.05)
+    s = 1000
+    fine = DigitalAggregation(1e6, 1.0, 1e-3, compressor=QSGD(s))
+    fine.reset(k, d)
+    out = fine.aggregate(u, np.ones(k), rng=0, compute_s=np.zeros(k), compute_energy_j=np.zeros(k))
+    # QSGD entry j of device i is ||u_i||/s times a level rounded up with probability
+    # f_ij = frac(s |u_ij| / ||u_i||): unbiased, variance (||u_i||/s)^2 f_ij (1 - f_ij)
+    # (Alistarh et al. 2017, Lemma 3.1; summed over j this is <= min(d/s^2, sqrt(d)/s) ||u_i||^2).
+    # The equal-weight mean of K devices: variance / K^2 summed over devices; 5 sigma per entry,
+    # plus float32 rounding of the decoding (a few ulps of the largest entry).
+    v = u.double().numpy()
+    norm = np.linalg.norm(v, axis=1, keepdims=True)
+    frac = np.modf(s * np.abs(v) / norm)[0]
+    var = np.sum((norm / s) ** 2 * frac * (1 - frac), axis=0) / k**2
+    assert np.sum(var) * k**2 <= min(d / s**2, np.sqrt(d) / s) * np.sum(norm**2)
+    err = np.abs(out.update.double().numpy() - v.mean(0))
+    assert np.all(err <= 5 * np.sqrt(var) + 1e-5 * np.abs(v).max())
+    assert np.any(err > 0)  # the quantization really happened
 
 
 def test_aircomp_noiseless_with_all_devices_equals_ideal():

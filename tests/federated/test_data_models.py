@@ -43,6 +43,12 @@ def test_dataset_validation():
         Dataset(x, np.array([0, 1, 5]), x, np.array([0, 1, 1]), num_classes=2)
     with pytest.raises(InvalidInputError, match="x_train"):
         Dataset(x * np.nan, np.array([0, 1, 1]), x, np.array([0, 1, 1]), num_classes=2)
+    empty = np.zeros((0, 2), dtype=np.float32)
+    no_labels = np.zeros(0, dtype=np.int64)
+    with pytest.raises(InvalidInputError, match=r"x_test=array\(shape=\(0, 2\)\)"):
+        Dataset(x, np.array([0, 1, 1]), empty, no_labels, num_classes=2)
+    with pytest.raises(InvalidInputError, match=r"x_train=array\(shape=\(0, 2\)\)"):
+        Dataset(empty, no_labels, x, np.array([0, 1, 1]), num_classes=2)
 
 
 @settings(max_examples=30, deadline=None)
@@ -89,11 +95,47 @@ def test_models_shapes_and_seeded_init(name):
     a, b = build_model(name, 64, 10), build_model(name, 64, 10)
     init_parameters(a, np.random.default_rng(5))
     init_parameters(b, np.random.default_rng(5))
-    x = torch.rand(7, 64)
+    x = torch.rand(7, 64, generator=torch.Generator().manual_seed(0))
     assert a(x).shape == (7, 10)
     assert torch.equal(a(x), b(x))
-    for p in a.parameters():  # uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)]
-        assert p.abs().max() <= 1.0
+    # fan-in of each layer, by hand: inputs of one output unit (in_channels * 3 * 3 for convs)
+    fan_in = {
+        "logistic": {"linear": 64},
+        "mlp": {"fc1": 64, "fc2": 64},
+        "cnn": {"conv1": 1 * 9, "conv2": 8 * 9, "fc": 16 * 2 * 2},
+    }[name]
+    named = dict(a.named_parameters())
+    assert set(named) == {f"{layer}.{kind}" for layer in fan_in for kind in ("weight", "bias")}
+    for pname, p in named.items():  # uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)]
+        bound = 1.0 / np.sqrt(fan_in[pname.split(".")[0]])
+        assert p.abs().max() <= bound
+        if p.numel() >= 64:  # and spread over it: P(max |p| < 0.8 bound) = 0.8^n < 1e-6
+            assert p.abs().max() >= 0.8 * bound
+
+
+def test_build_model_is_seeded_and_leaves_global_torch_state_alone():
+    class Offset(torch.nn.Module):  # a parameter init_parameters does not overwrite
+        def __init__(self):
+            super().__init__()
+            self.shift = torch.nn.Parameter(torch.rand(10))
+            self.linear = torch.nn.Linear(10, 2)
+
+        def forward(self, x):
+            return self.linear(x + self.shift)
+
+    def params(seed, global_seed):
+        with torch.random.fork_rng(devices=[]):  # restores the suite's global state after
+            torch.manual_seed(global_seed)
+            before = torch.get_rng_state()
+            net = build_model(Offset, 10, 2, rng=seed)
+            assert torch.equal(torch.get_rng_state(), before)
+        return torch.cat([p.detach().reshape(-1) for p in net.parameters()])
+
+    assert torch.equal(params(0, 1), params(0, 2))
+    assert not torch.equal(params(0, 1), params(1, 1))
+    assert torch.equal(
+        build_model("cnn", 64, 3, rng=4).conv1.weight, build_model("cnn", 64, 3, rng=4).conv1.weight
+    )
 
 
 def test_model_bad_input():

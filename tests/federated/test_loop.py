@@ -249,6 +249,45 @@ def test_batched_equals_sequential_for_a_user_model_via_vmap():
     assert not np.allclose(a.final_parameters, a.initial_parameters, atol=1e-3)
 
 
+class _ShiftedLinear(torch.nn.Module):
+    """A user model with a parameter outside any Linear/Conv layer (drawn by torch.rand)."""
+
+    def __init__(self):
+        super().__init__()
+        self.shift = torch.nn.Parameter(torch.rand(10))
+        self.linear = torch.nn.Linear(10, 2)
+
+    def forward(self, x):
+        return self.linear(x + self.shift)
+
+
+def test_user_factory_initial_model_depends_on_seed_alone():
+    kwargs = dict(
+        data="synthetic",
+        model=_ShiftedLinear,
+        num_clients=2,
+        rounds=1,
+        local_steps=1,
+        lr=0.1,
+        batch_size=8,
+        aggregation=IdealAggregation(),
+    )
+
+    def run(seed, global_seed):
+        with torch.random.fork_rng(devices=[]):  # give the suite its global state back
+            torch.manual_seed(global_seed)
+            hist = run_fedavg(**kwargs, seed=seed)
+            after = torch.rand(3)
+            torch.manual_seed(global_seed)
+            assert torch.equal(after, torch.rand(3))  # global torch stream not advanced
+        return hist
+
+    a, b, c = run(0, 1), run(0, 2), run(1, 1)
+    assert np.array_equal(a.initial_parameters, b.initial_parameters)
+    assert np.array_equal(a.final_parameters, b.final_parameters)
+    assert not np.array_equal(a.initial_parameters[:10], c.initial_parameters[:10])  # shift
+
+
 @pytest.mark.parametrize("name", ["logistic", "mlp", "cnn"])
 def test_builtin_batched_forward_matches_vmap_and_sequential(name):
     from edgeopt.federated._batched import (

@@ -38,6 +38,7 @@ from edgeopt._validation import (
 )
 from edgeopt.errors import InvalidInputError
 from edgeopt.federated.compress import Compressor
+from edgeopt.status import OPTIMAL
 
 __all__ = [
     "AggregationOutcome",
@@ -78,7 +79,7 @@ class AggregationOutcome:
     energy_j: float
     uplink_bits: float
     mse: float = 0.0
-    status: str = "optimal"
+    status: str = OPTIMAL
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -476,7 +477,7 @@ class AirCompAggregation(Aggregation):
                 h, power_w=1.0, noise_w=1.0, mse_target=1.0, weights=w_all, method="all", rng=gen
             )
             selected = np.ones(k, dtype=bool)
-            status = "optimal"
+            status = OPTIMAL
         m = np.asarray(sol.beamformer, dtype=np.complex128)
         hs, ws = h[selected], w_all[selected]
         b, eta = np.zeros(0, dtype=np.complex128), 0.0

@@ -41,7 +41,8 @@ class Dataset:
     Raises
     ------
     InvalidInputError
-        If shapes disagree, features are not finite or labels are out of range.
+        If shapes disagree, the training or the test set is empty, features are not finite
+        or labels are out of range.
     """
 
     x_train: NDArray[np.float32]
@@ -76,8 +77,12 @@ class Dataset:
                 raise InvalidInputError(
                     f"{yname} is invalid: expected labels in 0..{self.num_classes - 1}"
                 )
-        if self.x_train.shape[0] == 0:
-            raise InvalidInputError("x_train is invalid: expected at least one sample")
+        for xname in ("x_train", "x_test"):
+            shape = getattr(self, xname).shape
+            if shape[0] == 0:
+                raise InvalidInputError(
+                    f"{xname}=array(shape={shape}) is invalid: expected at least one sample"
+                )
         if self.x_test.shape[1] != self.x_train.shape[1]:
             raise InvalidInputError(
                 f"x_test has {self.x_test.shape[1]} features, x_train {self.x_train.shape[1]}: "

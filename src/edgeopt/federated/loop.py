@@ -127,7 +127,10 @@ def run_fedavg(
         ``"synthetic"`` is drawn from the run's seed.
     model : {"logistic", "mlp", "cnn"} or callable
         A callable is a factory with no arguments returning an ``nn.Module`` from
-        ``(B, input_dim)`` features to logits, without batch-statistics buffers.
+        ``(B, input_dim)`` features to logits, without batch-statistics buffers; it runs
+        with torch's CPU generator seeded from ``seed`` (see
+        :func:`~edgeopt.federated.models.build_model`), so the initial model is a function
+        of ``seed`` alone.
     num_clients : int >= 1
     partition : {"iid", "label_shards", "dirichlet"}
         See :func:`edgeopt.federated.partition.partition`.
@@ -220,7 +223,7 @@ def run_fedavg(
         alpha=opts["alpha"],
         shards_per_client=opts["shards_per_client"],
     )
-    net = build_model(model, ds.input_dim, ds.num_classes)
+    net = build_model(model, ds.input_dim, ds.num_classes, rng=rng)
     init_parameters(net, rng)
     net = net.to(dev)
     for p in net.parameters():

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from edgeopt._validation import check_int
+from edgeopt._validation import check_int, check_rng
 from edgeopt.errors import InvalidInputError
 
 __all__ = ["MODELS", "LogisticRegression", "MLP", "SmallCNN", "build_model", "init_parameters"]
@@ -93,9 +93,18 @@ class SmallCNN(nn.Module):
 
 
 def build_model(
-    model: str | Callable[[], nn.Module], input_dim: int, num_classes: int
+    model: str | Callable[[], nn.Module],
+    input_dim: int,
+    num_classes: int,
+    *,
+    rng: Any = None,
 ) -> nn.Module:
-    """Build a model from its name or from a user factory.
+    """Build a model from its name or from a user factory, its parameters drawn from ``rng``.
+
+    The constructor (or the factory) runs with torch's CPU generator seeded from ``rng``
+    inside :func:`torch.random.fork_rng`, so every parameter it draws on the CPU is a
+    function of ``rng`` alone and the caller's global torch random state is left as it was.
+    (Factories should create their parameters on the CPU: CUDA generators are not seeded.)
 
     Parameters
     ----------
@@ -103,11 +112,17 @@ def build_model(
         A callable is called with no arguments and must return an ``nn.Module`` mapping
         ``(B, input_dim)`` to ``(B, num_classes)`` logits, without buffers that change
         during training (no batch norm).
-    input_dim, num_classes : int
+    input_dim : int >= 1
+        Number of input features.
+    num_classes : int >= 2
+        Number of output logits.
+    rng : numpy.random.Generator, int or None
+        Source of the torch seed (one 63-bit integer is drawn from it).
 
     Returns
     -------
     torch.nn.Module
+        A new module on the CPU.
 
     Raises
     ------
@@ -117,53 +132,83 @@ def build_model(
 
     Examples
     --------
+    >>> import torch
     >>> from edgeopt.federated.models import build_model
-    >>> sum(p.numel() for p in build_model("mlp", 64, 10).parameters())
+    >>> sum(p.numel() for p in build_model("mlp", 64, 10, rng=0).parameters())
     4810
+    >>> a, b = build_model("mlp", 64, 10, rng=3), build_model("mlp", 64, 10, rng=3)
+    >>> bool(torch.equal(a.fc1.weight, b.fc1.weight))
+    True
     """
     d = check_int(input_dim, "input_dim")
     c = check_int(num_classes, "num_classes", min_value=2)
-    if callable(model) and not isinstance(model, str):
-        with torch.random.fork_rng(devices=[]):
-            built = model()
-        if not isinstance(built, nn.Module):
-            raise InvalidInputError(
-                f"model={model!r} is invalid: expected a factory returning torch.nn.Module, "
-                f"got {type(built).__name__}"
-            )
-        return built
-    if model not in MODELS:
+    is_factory = callable(model) and not isinstance(model, str)
+    if not is_factory and model not in MODELS:
         raise InvalidInputError(
             f"model={model!r} is invalid: expected one of {', '.join(map(repr, MODELS))} "
             "or a factory returning torch.nn.Module"
         )
+    side = math.isqrt(d)
+    if model == "cnn" and (side * side != d or side % 4):
+        raise InvalidInputError(
+            f"input_dim={d!r} is invalid for model='cnn': expected a square image with a "
+            "side divisible by 4 (e.g. 64 for 8x8 digits)"
+        )
+    seed = int(check_rng(rng).integers(0, 2**63 - 1))
+    built: Any
     with torch.random.fork_rng(devices=[]):  # leave the caller's global torch stream alone
-        if model == "logistic":
-            return LogisticRegression(d, c)
-        if model == "mlp":
-            return MLP(d, c)
-        side = math.isqrt(d)
-        if side * side != d or side % 4:
-            raise InvalidInputError(
-                f"input_dim={d!r} is invalid for model='cnn': expected a square image with a "
-                "side divisible by 4 (e.g. 64 for 8x8 digits)"
-            )
-        return SmallCNN(c, side=side)
+        torch.default_generator.manual_seed(seed)
+        if is_factory:
+            assert callable(model)
+            built = model()
+        elif model == "logistic":
+            built = LogisticRegression(d, c)
+        elif model == "mlp":
+            built = MLP(d, c)
+        else:
+            built = SmallCNN(c, side=side)
+    if not isinstance(built, nn.Module):
+        raise InvalidInputError(
+            f"model={model!r} is invalid: expected a factory returning torch.nn.Module, "
+            f"got {type(built).__name__}"
+        )
+    return built
 
 
-def init_parameters(module: nn.Module, rng: np.random.Generator) -> None:
+def init_parameters(module: nn.Module, rng: Any) -> None:
     """Draw the parameters of every Linear and Conv layer from ``rng``, in place.
 
     Weights and biases are uniform on ``[-1/√fan_in, 1/√fan_in]`` (the distribution of
-    PyTorch's default initialization of these layers), drawn in float64 from the NumPy
-    generator in module order, so that a seed fixes the initial model on any device without
-    touching torch's global random state.  Parameters of other layers keep the values their
-    constructor gave them.
+    PyTorch's default initialization of these layers; ``fan_in`` is the number of inputs of
+    one output unit, ``in_channels · kernel size`` for a convolution), drawn in float64 from
+    the NumPy generator in module order, so that a seed fixes the initial model on any device
+    without touching torch's global random state.  Parameters of other layers keep the
+    values their constructor gave them (drawn from ``rng`` too when the module comes from
+    :func:`build_model`).
 
     Parameters
     ----------
     module : torch.nn.Module
-    rng : numpy.random.Generator
+        The model, modified in place.
+    rng : numpy.random.Generator, int or None
+        Source of the draws.
+
+    Returns
+    -------
+    None
+        The parameters of ``module`` are overwritten.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``module`` is not a ``torch.nn.Module`` or ``rng`` is not a random source.
+
+    References
+    ----------
+    Y. LeCun, L. Bottou, G. B. Orr and K.-R. Müller, "Efficient BackProp," in Neural
+    Networks: Tricks of the Trade, Springer, 1998, Sec. 4.6 (weights of scale
+    ``fan_in^{-1/2}``); the uniform bound is that of ``torch.nn.Linear`` and
+    ``torch.nn.Conv2d`` (PyTorch documentation, "Variables").
 
     Examples
     --------
@@ -173,7 +218,12 @@ def init_parameters(module: nn.Module, rng: np.random.Generator) -> None:
     >>> init_parameters(a, np.random.default_rng(1)); init_parameters(b, np.random.default_rng(1))
     >>> bool(all((p == q).all() for p, q in zip(a.parameters(), b.parameters())))
     True
+    >>> bool(a.fc1.weight.abs().max() <= 0.5)  # fan_in = 4
+    True
     """
+    if not isinstance(module, nn.Module):
+        raise InvalidInputError(f"module={module!r:.60} is invalid: expected a torch.nn.Module")
+    gen = check_rng(rng)
     layers = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
     with torch.no_grad():
         for sub in module.modules():
@@ -185,5 +235,5 @@ def init_parameters(module: nn.Module, rng: np.random.Generator) -> None:
             for p in (sub.weight, sub.bias):
                 if p is None:
                     continue
-                draw = rng.uniform(-bound, bound, size=tuple(p.shape))
+                draw = gen.uniform(-bound, bound, size=tuple(p.shape))
                 p.copy_(torch.as_tensor(draw, dtype=p.dtype))
