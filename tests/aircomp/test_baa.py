@@ -72,5 +72,70 @@ def test_bad_input_names_the_argument(kwargs: dict, name: str) -> None:
     args.update(kwargs)
     with pytest.raises(InvalidInputError, match=name):
         truncated_channel_inversion(args.pop("channels"), **args)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "power", "name"),
+    [
+        (0.0, 1.0, "threshold"),
+        (-0.5, 1.0, "threshold"),
+        (np.nan, 1.0, "threshold"),
+        (np.inf, 1.0, "threshold"),
+        ("1.0", 1.0, "threshold"),
+        (1.0, 0.0, "avg_power_w"),
+        (1.0, -2.0, "avg_power_w"),
+        (1.0, np.inf, "avg_power_w"),
+        (1.0, np.nan, "avg_power_w"),
+        (800.0, 1.0, "threshold"),  # E1(800) underflows: rho0 is not representable
+        (2.0, 1e308, "avg_power_w"),  # finite inputs, rho0 = P / E1(2) overflows
+    ],
+)
+def test_power_scaling_bad_input_names_the_argument(threshold, power, name) -> None:
+    with pytest.raises(InvalidInputError, match=name):
+        baa_power_scaling(threshold, power)
+
+
+@pytest.mark.parametrize("threshold", [-0.5, np.nan, np.inf, None])
+def test_truncation_ratio_bad_input_names_the_argument(threshold) -> None:
     with pytest.raises(InvalidInputError, match="threshold"):
-        baa_truncation_ratio(-0.5)
+        baa_truncation_ratio(threshold)
+
+
+@pytest.mark.parametrize("threshold", [650.0, 700.0, 702.5])
+def test_large_threshold_is_accurate_and_finite(threshold: float) -> None:
+    # independent reference: e^g E1(g) = int_0^inf e^{-t} / (g + t) dt, so
+    # log rho0 = log P + g - log(e^g E1(g)); exp1 itself underflows near g = 740
+    power = 0.7
+    scaled, _ = integrate.quad(lambda t: np.exp(-t) / (threshold + t), 0, np.inf, epsabs=0)
+    rho = baa_power_scaling(threshold, power)
+    assert np.isfinite(rho)
+    assert abs(np.log(rho) - (np.log(power) + threshold - np.log(scaled))) <= 1e-10
+    # a device above the threshold still gets a finite coefficient with |p h|^2 = rho0
+    h = np.array([np.sqrt(threshold) * 1.5 * np.exp(0.3j), 1.0 + 0j])
+    res = truncated_channel_inversion(h, threshold=threshold, avg_power_w=power, noise_w=2.0)
+    assert res.participating.tolist() == [True, False]
+    assert np.all(np.isfinite(res.coefficients))
+    assert np.isclose(np.abs(res.coefficients[0] * h[0]) ** 2, rho, rtol=1e-12)
+    assert np.isclose(res.receive_snr, rho / 2.0, rtol=1e-15)
+
+
+def test_power_scaling_is_continuous_where_the_scaled_form_takes_over() -> None:
+    # d log rho0 / dg = e^-g / (g E1(g)) = 1 + 1/g + O(g^-2): the two forms must agree
+    d = 1e-6
+    below, at = baa_power_scaling(600.0 - d, 1.0), baa_power_scaling(600.0, 1.0)
+    assert np.isclose(at / below, np.exp(d * (1 + 1 / 600)), rtol=1e-11)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"threshold": 800.0}, "threshold"),  # the review's case: used to give inf + nan j
+        ({"threshold": 705.0}, "threshold"),
+        ({"threshold": 2.0, "noise_w": 1e-320}, "noise_w"),  # receive SNR overflows
+    ],
+)
+def test_overflowing_inversion_raises_instead_of_returning_inf_or_nan(kwargs, name) -> None:
+    args = {"threshold": 1.0, "avg_power_w": 1.0, "noise_w": 1.0}
+    args.update(kwargs)
+    with pytest.raises(InvalidInputError, match=name):
+        truncated_channel_inversion(np.array([30.0 + 0j, 0.1j]), **args)

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from scipy.special import exp1
 
 from edgeopt._validation import check_complex_array, check_scalar
+from edgeopt.errors import InvalidInputError
 
 __all__ = [
     "TruncatedInversion",
@@ -83,7 +84,8 @@ def baa_power_scaling(threshold: float, avg_power_w: float) -> float:
     Raises
     ------
     InvalidInputError
-        ``threshold <= 0`` or ``avg_power_w <= 0``, non-finite values.
+        ``threshold <= 0`` or ``avg_power_w <= 0``, non-finite values, or a ``rho0`` that
+        overflows double precision (very large ``threshold``: ``E1(g) ~ e^-g / g``).
 
     References
     ----------
@@ -98,7 +100,42 @@ def baa_power_scaling(threshold: float, avg_power_w: float) -> float:
     """
     g = check_scalar(threshold, "threshold", positive=True)
     p = check_scalar(avg_power_w, "avg_power_w", positive=True)
-    return float(p / exp1(g))
+    return _power_scaling(g, p)
+
+
+# above this threshold exp1 (about e^-g / g) approaches the subnormal range: use the scaled form
+_SCALED_FROM = 600.0
+_LOG_MAX = float(np.log(np.finfo(np.float64).max))
+
+
+def _exp1_scaled_large(g: float) -> float:
+    """``e^g E1(g)`` for ``g >= 600`` by its asymptotic series ``sum_k (-1)^k k! / g^(k+1)``.
+
+    The terms decrease while ``k < g``; ten of them leave an error below ``10! / g^11``,
+    far under double precision for ``g >= 600``.
+    """
+    term, total = 1.0 / g, 0.0
+    for k in range(12):
+        total += term
+        term *= -(k + 1) / g
+    return total
+
+
+def _power_scaling(g: float, p: float) -> float:
+    """``rho0 = p / E1(g)`` for validated ``g > 0``, ``p > 0``; raises if it overflows."""
+    if g < _SCALED_FROM:
+        with np.errstate(over="ignore"):
+            rho0 = float(np.float64(p) / exp1(g))
+    else:  # exp1 underflows near g = 740; work with log rho0 = log p + g - log(e^g E1(g))
+        log_rho = np.log(p) + g - np.log(_exp1_scaled_large(g))
+        rho0 = float(np.exp(log_rho)) if log_rho < _LOG_MAX else float("inf")
+    if not np.isfinite(rho0):
+        raise InvalidInputError(
+            f"threshold={g!r} with avg_power_w={p!r} is invalid: expected values for which "
+            "the power scaling rho0 = avg_power_w / E1(threshold) is finite (it overflows; "
+            "with avg_power_w = 1 the threshold must stay below about 703)"
+        )
+    return rho0
 
 
 @dataclass(frozen=True)
@@ -117,6 +154,18 @@ class TruncatedInversion:
         ``rho0 / noise_w`` (linear).
     truncation_ratio : float
         The Rayleigh truncation probability ``1 - exp(-threshold)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt.aircomp import TruncatedInversion, truncated_channel_inversion
+    >>> res = truncated_channel_inversion(
+    ...     np.array([2.0 + 0j, 0.2j]), threshold=1.0, avg_power_w=1.0, noise_w=0.5
+    ... )
+    >>> isinstance(res, TruncatedInversion), res.participating.tolist()
+    (True, [True, False])
+    >>> round(res.power_scaling_w, 4), round(res.receive_snr, 4), round(res.truncation_ratio, 4)
+    (4.5582, 9.1164, 0.6321)
     """
 
     participating: NDArray[np.bool_]
@@ -155,7 +204,8 @@ def truncated_channel_inversion(
     ------
     InvalidInputError
         Real or non-finite channels, non-positive ``threshold``, ``avg_power_w`` or
-        ``noise_w``.
+        ``noise_w``, or inputs whose ``rho0``, receive SNR or coefficients overflow (e.g. a
+        ``threshold`` above about 700, where ``E1(threshold)`` underflows).
 
     References
     ----------
@@ -180,9 +230,22 @@ def truncated_channel_inversion(
     g = check_scalar(threshold, "threshold", positive=True)
     p = check_scalar(avg_power_w, "avg_power_w", positive=True)
     noise = check_scalar(noise_w, "noise_w", positive=True)
-    rho0 = baa_power_scaling(g, p)
+    rho0 = _power_scaling(g, p)
+    snr = rho0 / noise
+    if not np.isfinite(snr):
+        raise InvalidInputError(
+            f"noise_w={noise!r} is invalid: expected a noise power for which the receive SNR "
+            f"rho0 / noise_w is finite (rho0 = {rho0!r})"
+        )
     gain = np.abs(h) ** 2
     part = gain >= g
     coef = np.zeros(h.shape, dtype=np.complex128)
-    coef[part] = np.sqrt(rho0) / h[part]
-    return TruncatedInversion(part, coef, rho0, rho0 / noise, baa_truncation_ratio(g))
+    with np.errstate(over="ignore"):
+        coef[part] = np.sqrt(rho0) / h[part]
+    if not np.all(np.isfinite(coef)):
+        raise InvalidInputError(
+            f"threshold={g!r} is invalid: expected a threshold for which every transmit "
+            f"coefficient sqrt(rho0) / h_k of the participating devices is finite "
+            f"(rho0 = {rho0!r})"
+        )
+    return TruncatedInversion(part, coef, rho0, snr, baa_truncation_ratio(g))
