@@ -54,6 +54,12 @@ def grid(quick: bool) -> dict[str, Sequence[Any]]:
     Returns
     -------
     dict of str to list
+
+    Examples
+    --------
+    >>> from edgeopt.experiments.fl_aircomp import grid
+    >>> grid(quick=True)["scheme"], grid(quick=False)["normalized_target_db"]
+    (['ideal', 'all', 'dc', 'sdr'], [-6.0, -3.0, 0.0])
     """
     return {
         "scheme": list(SCHEMES),

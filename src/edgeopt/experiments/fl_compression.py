@@ -60,6 +60,12 @@ def grid(quick: bool) -> dict[str, Sequence[Any]]:
     Returns
     -------
     dict of str to list
+
+    Examples
+    --------
+    >>> from edgeopt.experiments.fl_compression import grid
+    >>> grid(quick=True)["compressor"], grid(quick=True)["rounds"]
+    (['none', 'qsgd4', 'topk0.1', 'signsgd'], [5])
     """
     return {
         "compressor": ["none", "qsgd4", "topk0.1", "signsgd"] if quick else list(COMPRESSORS),

@@ -51,6 +51,12 @@ def grid(quick: bool) -> dict[str, Sequence[Any]]:
     Returns
     -------
     dict of str to list
+
+    Examples
+    --------
+    >>> from edgeopt.experiments.fl_latency import grid
+    >>> grid(quick=True)["num_clients"], grid(quick=False)["num_clients"]
+    ([10, 50], [10, 50, 100])
     """
     return {
         "scheme": list(SCHEMES),

@@ -66,11 +66,30 @@ class AggregationOutcome:
     uplink_bits : float
         Bits sent by all devices (``0`` for analog AirComp).
     mse : float
-        Predicted per-entry error of the aggregated weighted sum (AirComp only, else 0).
+        AirComp only (else 0; ``inf`` when no device is selected): the predicted error
+        variance of each real entry of the *normalized* weighted sum ``Σ_{i∈S} w_i z_i``,
+        ``z_i = (u_i − μ)/σ`` with the round's common mean and standard deviation (unit
+        symbol power, see :class:`AirCompAggregation`), i.e.
+        :func:`edgeopt.aircomp.aircomp_mse`.  It is dimensionless, not in model units: the
+        error variance of an entry of ``update`` is ``mse · scale² / (Σ_{i∈S} w_i)²``
+        with ``scale`` and ``weights`` from ``info``.
     status : str
-        Status of the device-selection solver (AirComp), else ``"optimal"``.
+        Status of the device-selection solver (AirComp), else
+        :data:`edgeopt.status.OPTIMAL`.
     info : dict
-        Model-specific diagnostics (AirComp: ``eta``, ``scale``, ``mean``, ``weights``).
+        Model-specific diagnostics (AirComp: ``eta``, ``scale``, ``mean``, ``weights``,
+        ``symbols``; digital: ``rate_bps``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from edgeopt.federated import IdealAggregation
+    >>> out = IdealAggregation().aggregate(torch.tensor([[2.0, 0.0], [0.0, 2.0]]), [1, 1],
+    ...                                    compute_s=[0.5, 0.3], compute_energy_j=[1.0, 2.0])
+    >>> out.update.tolist(), out.selected.tolist(), out.round_latency_s, out.energy_j
+    ([1.0, 1.0], [True, True], 0.5, 3.0)
+    >>> out.uplink_bits, out.mse, out.status
+    (128.0, 0.0, 'optimal')
     """
 
     update: torch.Tensor
@@ -124,10 +143,44 @@ def _draw_channels(
 
 
 class Aggregation:
-    """Interface of the aggregation models (see the module docstring)."""
+    """Interface of the aggregation models (see the module docstring).
+
+    A subclass implements :meth:`aggregate` and, if it keeps state across rounds,
+    :meth:`reset`; :func:`~edgeopt.federated.run_fedavg` accepts any instance.
+
+    Examples
+    --------
+    >>> from edgeopt.federated import Aggregation, IdealAggregation
+    >>> isinstance(IdealAggregation(), Aggregation)
+    True
+    """
 
     def reset(self, num_clients: int, dim: int, device: Any = "cpu") -> None:
-        """Prepare for a training run of ``num_clients`` clients and ``dim`` parameters."""
+        """Prepare for a training run of ``num_clients`` clients and ``dim`` parameters.
+
+        Stateless models (ideal, AirComp) do nothing; digital aggregation clears its
+        compressor's per-client state.  :func:`~edgeopt.federated.run_fedavg` calls this
+        once before round 1.
+
+        Parameters
+        ----------
+        num_clients : int >= 1
+            Number of clients ``K`` of the run.
+        dim : int >= 1
+            Number of model parameters ``d``.
+        device : str or torch.device
+            Torch device of the updates (default ``"cpu"``).
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> from edgeopt.federated import IdealAggregation
+        >>> IdealAggregation().reset(num_clients=4, dim=10) is None
+        True
+        """
 
     def aggregate(
         self,
@@ -149,11 +202,29 @@ class Aggregation:
         rng : numpy.random.Generator, int or None
             Channel, noise and compression randomness.
         compute_s, compute_energy_j : array_like, shape (K,)
-            Each device's local computation time and energy in this round.
+            Each device's local computation time (s) and energy (J) in this round.
 
         Returns
         -------
         AggregationOutcome
+            The global update, the devices that took part and the round's costs.
+
+        Raises
+        ------
+        InvalidInputError
+            Updates that are not a finite ``(K, d)`` tensor; sizes, times or energies of
+            another shape, negative (sizes: not positive) or not finite.
+        NotImplementedError
+            On the base class itself.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated import IdealAggregation
+        >>> out = IdealAggregation().aggregate(torch.ones(3, 2), [1, 1, 1],
+        ...                                    compute_s=[0, 0, 0], compute_energy_j=[0, 0, 0])
+        >>> out.update.tolist()
+        [1.0, 1.0]
         """
         raise NotImplementedError
 
@@ -189,7 +260,40 @@ class IdealAggregation(Aggregation):
         compute_s: Any,
         compute_energy_j: Any,
     ) -> AggregationOutcome:
-        """See :meth:`Aggregation.aggregate`."""
+        """The exact weighted average; the round costs computation only.
+
+        Parameters
+        ----------
+        updates : torch.Tensor, shape (K, d)
+            Local updates, one row per client.
+        data_sizes : array_like, shape (K,)
+            Local data-set sizes ``n_i > 0``.
+        rng : ignored
+            Accepted for the common interface; nothing is random here.
+        compute_s, compute_energy_j : array_like, shape (K,)
+            Each device's local computation time (s) and energy (J).
+
+        Returns
+        -------
+        AggregationOutcome
+            ``update = Σ n_i u_i / Σ n_i``, every device selected,
+            ``round_latency_s = max_i T_i``, ``energy_j = Σ_i E_i``,
+            ``uplink_bits = 32·d·K``.
+
+        Raises
+        ------
+        InvalidInputError
+            See :meth:`Aggregation.aggregate`.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated import IdealAggregation
+        >>> out = IdealAggregation().aggregate(torch.tensor([[0.0], [3.0]]), [2, 1],
+        ...                                    compute_s=[1.0, 2.0], compute_energy_j=[1, 1])
+        >>> out.update.tolist(), out.round_latency_s, out.energy_j
+        ([1.0], 2.0, 2.0)
+        """
         u, sizes, t, e = _check_round_inputs(updates, data_sizes, compute_s, compute_energy_j)
         k, d = u.shape
         return AggregationOutcome(
@@ -295,7 +399,29 @@ class DigitalAggregation(Aggregation):
         self.channel_options = dict(channel_options or {})
 
     def reset(self, num_clients: int, dim: int, device: Any = "cpu") -> None:
-        """Reset the compressor's state (error-feedback memories)."""
+        """Reset the compressor's state (error-feedback memories) for a new run.
+
+        Parameters
+        ----------
+        num_clients : int >= 1
+            Number of clients ``K``.
+        dim : int >= 1
+            Number of model parameters ``d``.
+        device : str or torch.device
+            Where the compressor keeps its state (default ``"cpu"``).
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> from edgeopt.federated import DigitalAggregation, TopK
+        >>> agg = DigitalAggregation(1e6, 0.1, 1e-3, compressor=TopK(k=2))
+        >>> agg.reset(num_clients=3, dim=5)
+        >>> tuple(agg.compressor.memory.shape)
+        (3, 5)
+        """
         if self.compressor is not None:
             self.compressor.reset(num_clients, dim, device)
 
@@ -308,7 +434,47 @@ class DigitalAggregation(Aggregation):
         compute_s: Any,
         compute_energy_j: Any,
     ) -> AggregationOutcome:
-        """See :meth:`Aggregation.aggregate`."""
+        """Send every update over its own digital link; charge Shannon-rate latency and energy.
+
+        Parameters
+        ----------
+        updates : torch.Tensor, shape (K, d)
+            Local updates, one row per client (client ``i`` is row ``i``; the compressor's
+            per-client state is indexed by it).
+        data_sizes : array_like, shape (K,)
+            Local data-set sizes ``n_i > 0`` (weights of the average).
+        rng : numpy.random.Generator, int or None
+            Channel draw, then the compressor's randomness.
+        compute_s, compute_energy_j : array_like, shape (K,)
+            Each device's local computation time (s) and energy (J).
+
+        Returns
+        -------
+        AggregationOutcome
+            The (decoded) weighted average, every device selected, the TDMA or FDMA
+            latency and the energy of the class description, the exact bits sent, and
+            ``info["rate_bps"]``, each device's rate.
+
+        Raises
+        ------
+        InvalidInputError
+            See :meth:`Aggregation.aggregate`; also ``distances_m`` of another length
+            than ``K``, or a :class:`~edgeopt.federated.compress.TopK` compressor not reset
+            for this ``d``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated import QSGD, DigitalAggregation
+        >>> agg = DigitalAggregation(1e6, 0.1, 1e-3, compressor=QSGD(4), access="fdma")
+        >>> agg.reset(num_clients=2, dim=4)
+        >>> out = agg.aggregate(torch.ones(2, 4), [1, 1], rng=0,
+        ...                     compute_s=[0.0, 0.0], compute_energy_j=[0.0, 0.0])
+        >>> out.uplink_bits  # 2 devices * (32 + 4 * (1 + 3))
+        96.0
+        >>> out.update.tolist()  # equal entries are quantized exactly
+        [1.0, 1.0, 1.0, 1.0]
+        """
         from edgeopt.channel import shannon_rate
         from edgeopt.cost import round_latency, transmit_energy
 
@@ -452,7 +618,48 @@ class AirCompAggregation(Aggregation):
         compute_s: Any,
         compute_energy_j: Any,
     ) -> AggregationOutcome:
-        """See :meth:`Aggregation.aggregate`."""
+        """One analog over-the-air round: select, normalize, transmit, add noise, decode.
+
+        Parameters
+        ----------
+        updates : torch.Tensor, shape (K, d)
+            Local updates, one row per client.
+        data_sizes : array_like, shape (K,)
+            Local data-set sizes ``n_i > 0``; the AirComp weights are ``n_i / mean_j n_j``.
+        rng : numpy.random.Generator, int or None
+            Channel draw, the selection method's randomness, then the receiver noise.
+        compute_s, compute_energy_j : array_like, shape (K,)
+            Each device's local computation time (s) and energy (J); only selected
+            devices are charged.
+
+        Returns
+        -------
+        AggregationOutcome
+            The noisy weighted average of the selected devices' updates, the selection,
+            ``round_latency_s = max_{i∈S} T_i + ⌈d/2⌉/B``, the realized transmit energy
+            plus computation, ``uplink_bits = 0``, the predicted ``mse`` (normalized units,
+            see :class:`AggregationOutcome`) and the selection's status.  With no device
+            selectable: a zero update, zero cost and ``mse = inf``.
+
+        Raises
+        ------
+        InvalidInputError
+            See :meth:`Aggregation.aggregate`; also ``distances_m`` of another length
+            than ``K``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated import AirCompAggregation
+        >>> agg = AirCompAggregation(num_antennas=4, power_w=1.0, noise_w=0.01,
+        ...                          mse_target=1.0, selection="fast")
+        >>> out = agg.aggregate(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), [1, 1], rng=0,
+        ...                     compute_s=[0.0, 0.0], compute_energy_j=[0.0, 0.0])
+        >>> out.selected.tolist(), out.round_latency_s  # one complex symbol at 1 MHz
+        ([True, True], 1e-06)
+        >>> bool(out.mse <= 1.0), [round(v, 1) for v in out.update.tolist()]
+        (True, [2.0, 3.0])
+        """
         from edgeopt.aircomp import aircomp_mse, select_devices, transmit_scalars
 
         u, sizes, t, e = _check_round_inputs(updates, data_sizes, compute_s, compute_energy_j)

@@ -58,10 +58,52 @@ class Compressor:
     name = "float32"
 
     def reset(self, num_clients: int, dim: int, device: Any = "cpu") -> None:
-        """Clear any per-client state before a new training run (no state here)."""
+        """Clear any per-client state before a new training run (no state here).
+
+        Parameters
+        ----------
+        num_clients : int >= 1
+            Number of clients of the run.
+        dim : int >= 1
+            Number of entries of an update.
+        device : str or torch.device
+            Where to keep the state (default ``"cpu"``).
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> from edgeopt.federated.compress import Compressor
+        >>> Compressor().reset(num_clients=2, dim=3) is None
+        True
+        """
 
     def payload_bits(self, dim: int) -> int:
-        """Exact bits one device sends for a ``dim``-entry update."""
+        """Exact bits one device sends for a ``dim``-entry update: ``32·dim`` (float32).
+
+        Parameters
+        ----------
+        dim : int >= 1
+            Number of entries of the update.
+
+        Returns
+        -------
+        int
+            Message length in bits.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``dim < 1``.
+
+        Examples
+        --------
+        >>> from edgeopt.federated.compress import Compressor
+        >>> Compressor().payload_bits(10)
+        320
+        """
         return 32 * check_int(dim, "dim")
 
     def compress(
@@ -83,12 +125,46 @@ class Compressor:
             What the server reconstructs from each device's message.
         bits : numpy.ndarray of float64, shape (K,)
             Exact message length of each device.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``updates`` is not a finite 2-D tensor.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated.compress import Compressor
+        >>> dec, bits = Compressor().compress(torch.tensor([[1.5, -2.0]]), [0])
+        >>> dec.tolist(), bits.tolist()
+        ([[1.5, -2.0]], [64.0])
         """
         u = _check_updates(updates)
         return u.clone(), np.full(u.shape[0], float(self.payload_bits(u.shape[1])))
 
     def combine(self, decoded: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """Server-side combination: ``Σ_i w_i û_i / Σ_i w_i``, shape ``(d,)``."""
+        """Server-side combination: the weighted average ``Σ_i w_i û_i / Σ_i w_i``.
+
+        Parameters
+        ----------
+        decoded : torch.Tensor, shape (K, d)
+            The decoded messages ``û_i`` (first output of :meth:`compress`).
+        weights : torch.Tensor, shape (K,)
+            Positive weights ``w_i`` (the local data sizes in FedAvg).
+
+        Returns
+        -------
+        torch.Tensor, shape (d,)
+            The global update.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated.compress import Compressor
+        >>> Compressor().combine(torch.tensor([[0.0, 4.0], [3.0, 1.0]]),
+        ...                      torch.tensor([2.0, 1.0])).tolist()
+        [1.0, 3.0]
+        """
         w = weights.to(decoded.dtype)
         return (w[:, None] * decoded).sum(0) / w.sum()
 
@@ -133,14 +209,67 @@ class QSGD(Compressor):
         self.name = f"qsgd{self.levels}"
 
     def payload_bits(self, dim: int) -> int:
-        """``32 + dim·(1 + ⌈log2(s + 1)⌉)``."""
+        """Bits of one message: ``32 + dim·(1 + ⌈log2(s + 1)⌉)``.
+
+        Parameters
+        ----------
+        dim : int >= 1
+            Number of entries of the update.
+
+        Returns
+        -------
+        int
+            The norm (32 bits), then a sign bit and a fixed-width level index per entry.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``dim < 1``.
+
+        Examples
+        --------
+        >>> from edgeopt.federated.compress import QSGD
+        >>> QSGD(levels=1).payload_bits(10)  # 32 + 10 * (1 + 1)
+        52
+        """
         d = check_int(dim, "dim")
         return 32 + d * (1 + math.ceil(math.log2(self.levels + 1)))
 
     def compress(
         self, updates: torch.Tensor, client_ids: Any, rng: Any = None
     ) -> tuple[torch.Tensor, NDArray[np.float64]]:
-        """Quantize each row independently; see :meth:`Compressor.compress`."""
+        """Quantize each row independently with its own norm.
+
+        Parameters
+        ----------
+        updates : torch.Tensor, shape (K, d)
+            Local updates of the transmitting clients.
+        client_ids : array_like of int, shape (K,)
+            Ignored (QSGD keeps no per-client state).
+        rng : numpy.random.Generator, int or None
+            Source of the stochastic rounding (``K·d`` uniform draws).
+
+        Returns
+        -------
+        decoded : torch.Tensor, shape (K, d)
+            ``‖u_i‖ · sign(u_ij) · ξ_ij / s``, an unbiased estimate of ``u_i``; an all-zero
+            row decodes to zero.
+        bits : numpy.ndarray of float64, shape (K,)
+            :meth:`payload_bits` of ``d`` for each device.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``updates`` is not a finite 2-D tensor or ``rng`` is not a random source.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated.compress import QSGD
+        >>> dec, bits = QSGD(levels=5).compress(torch.tensor([[3.0, 4.0]]), [0], rng=1)
+        >>> dec.tolist(), bits.tolist()  # 5|v_j|/‖v‖ = 3, 4 are levels: no rounding
+        ([[3.0, 4.0]], [40.0])
+        """
         u = _check_updates(updates)
         gen = check_rng(rng)
         s = float(self.levels)
@@ -197,7 +326,29 @@ class TopK(Compressor):
         self.memory: torch.Tensor | None = None
 
     def kept(self, dim: int) -> int:
-        """Number of entries sent for a ``dim``-entry update."""
+        """Number of entries sent for a ``dim``-entry update.
+
+        Parameters
+        ----------
+        dim : int >= 1
+            Number of entries of the update.
+
+        Returns
+        -------
+        int
+            ``min(k, dim)``, or ``max(1, ⌈ratio·dim⌉)`` capped at ``dim``.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``dim < 1``.
+
+        Examples
+        --------
+        >>> from edgeopt.federated.compress import TopK
+        >>> TopK(0.01).kept(1000), TopK(0.01).kept(10), TopK(k=50).kept(20)
+        (10, 1, 20)
+        """
         d = check_int(dim, "dim")
         if self.k is not None:
             return min(self.k, d)
@@ -205,12 +356,61 @@ class TopK(Compressor):
         return max(1, min(d, math.ceil(self.ratio * d)))
 
     def payload_bits(self, dim: int) -> int:
-        """``32 + k·(32 + ⌈log2 dim⌉)``."""
+        """Bits of one message: ``32 + k·(32 + ⌈log2 dim⌉)`` with ``k`` = :meth:`kept`.
+
+        Parameters
+        ----------
+        dim : int >= 1
+            Number of entries of the update.
+
+        Returns
+        -------
+        int
+            The count (32 bits), then each kept value (32 bits) and its index.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``dim < 1``.
+
+        Examples
+        --------
+        >>> from edgeopt.federated.compress import TopK
+        >>> TopK(k=3).payload_bits(1024)  # 32 + 3 * (32 + 10)
+        158
+        """
         d = check_int(dim, "dim")
         return 32 + self.kept(d) * (32 + math.ceil(math.log2(d)) if d > 1 else 32)
 
     def reset(self, num_clients: int, dim: int, device: Any = "cpu") -> None:
-        """Zero the error memories: ``memory`` becomes a ``(num_clients, dim)`` tensor."""
+        """Zero the error memories: ``memory`` becomes a ``(num_clients, dim)`` tensor.
+
+        Parameters
+        ----------
+        num_clients : int >= 1
+            Number of clients of the run (rows of the memory).
+        dim : int >= 1
+            Number of entries of an update.
+        device : str or torch.device
+            Where the memory lives (default ``"cpu"``).
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        InvalidInputError
+            If ``num_clients`` or ``dim`` is below 1.
+
+        Examples
+        --------
+        >>> from edgeopt.federated.compress import TopK
+        >>> c = TopK(k=1)
+        >>> c.reset(num_clients=2, dim=3)
+        >>> c.memory.tolist()
+        [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+        """
         k = check_int(num_clients, "num_clients")
         d = check_int(dim, "dim")
         self.memory = torch.zeros((k, d), device=device)
@@ -218,7 +418,41 @@ class TopK(Compressor):
     def compress(
         self, updates: torch.Tensor, client_ids: Any, rng: Any = None
     ) -> tuple[torch.Tensor, NDArray[np.float64]]:
-        """Sparsify ``update + memory`` per row and update the memories."""
+        """Sparsify ``update + memory`` per row and update the memories.
+
+        Parameters
+        ----------
+        updates : torch.Tensor, shape (K, d)
+            Local updates of the transmitting clients.
+        client_ids : array_like of int, shape (K,)
+            Row of :attr:`memory` of each transmitting client (in ``0 .. num_clients-1``).
+        rng : ignored
+            Top-k is deterministic (ties are broken by :func:`torch.topk`).
+
+        Returns
+        -------
+        decoded : torch.Tensor, shape (K, d)
+            ``top_k(u_i + e_i)``: the kept entries, zeros elsewhere.
+        bits : numpy.ndarray of float64, shape (K,)
+            :meth:`payload_bits` of ``d`` for each device.
+
+        Raises
+        ------
+        InvalidInputError
+            Called before :meth:`reset` (or with another ``d``), bad ``client_ids``, or
+            updates that are not a finite 2-D tensor.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated.compress import TopK
+        >>> c = TopK(k=1)
+        >>> c.reset(num_clients=1, dim=2)
+        >>> c.compress(torch.tensor([[2.0, 1.5]]), [0])[0].tolist()
+        [[2.0, 0.0]]
+        >>> c.compress(torch.tensor([[2.0, 1.5]]), [0])[0].tolist()  # memory 1.5 + 1.5 wins
+        [[0.0, 3.0]]
+        """
         u = _check_updates(updates)
         ids = torch.as_tensor(np.asarray(client_ids, dtype=np.int64), device=u.device)
         if self.memory is None or self.memory.shape[1] != u.shape[1]:
@@ -269,20 +503,94 @@ class SignSGD(Compressor):
     name = "signsgd"
 
     def payload_bits(self, dim: int) -> int:
-        """``dim + 32``."""
+        """Bits of one message: ``dim + 32`` (the signs and the scale).
+
+        Parameters
+        ----------
+        dim : int >= 1
+            Number of entries of the update.
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        InvalidInputError
+            If ``dim < 1``.
+
+        Examples
+        --------
+        >>> from edgeopt.federated.compress import SignSGD
+        >>> SignSGD().payload_bits(100)
+        132
+        """
         return check_int(dim, "dim") + 32
 
     def compress(
         self, updates: torch.Tensor, client_ids: Any, rng: Any = None
     ) -> tuple[torch.Tensor, NDArray[np.float64]]:
-        """Decode each device's message as ``c_i · sign(u_i)``."""
+        """Decode each device's message as ``c_i · sign(u_i)``, ``c_i = ‖u_i‖₁ / d``.
+
+        Parameters
+        ----------
+        updates : torch.Tensor, shape (K, d)
+            Local updates of the transmitting clients.
+        client_ids : array_like of int, shape (K,)
+            Ignored (no per-client state).
+        rng : ignored
+            signSGD is deterministic.
+
+        Returns
+        -------
+        decoded : torch.Tensor, shape (K, d)
+            Scaled signs (an exact zero entry counts as +1).
+        bits : numpy.ndarray of float64, shape (K,)
+            :meth:`payload_bits` of ``d`` for each device.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``updates`` is not a finite 2-D tensor.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated.compress import SignSGD
+        >>> SignSGD().compress(torch.tensor([[1.0, -3.0, 0.0, 4.0]]), [0])[0].tolist()
+        [[2.0, -2.0, 2.0, 2.0]]
+        """
         u = _check_updates(updates)
         scale = u.abs().mean(dim=1, keepdim=True)
         signs = torch.where(u >= 0, 1.0, -1.0).to(u.dtype)
         return scale * signs, np.full(u.shape[0], float(self.payload_bits(u.shape[1])))
 
     def combine(self, decoded: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """Weighted majority vote of the signs times the weighted mean scale."""
+        """Weighted majority vote of the signs times the weighted mean scale.
+
+        Parameters
+        ----------
+        decoded : torch.Tensor, shape (K, d)
+            Output of :meth:`compress` (``c_i · sign(u_i)``).
+        weights : torch.Tensor, shape (K,)
+            Positive vote weights ``w_i``.
+
+        Returns
+        -------
+        torch.Tensor, shape (d,)
+            ``c̄ · sign(Σ_i w_i sign(û_i))`` with ``c̄ = Σ w_i c_i / Σ w_i``; 0 where the
+            vote ties.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated.compress import SignSGD
+        >>> dec = torch.tensor([[1.0, 1.0], [-2.0, 2.0]])
+        >>> SignSGD().combine(dec, torch.tensor([1.0, 1.0])).tolist()  # tie, agreement
+        [0.0, 1.5]
+        >>> SignSGD().combine(dec, torch.tensor([1.0, 3.0])).tolist()
+        [-1.75, 1.75]
+        """
         w = weights.to(decoded.dtype)
         scale = decoded.abs().amax(dim=1)
         vote = torch.sign((w[:, None] * torch.sign(decoded)).sum(0))

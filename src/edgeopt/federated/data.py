@@ -30,8 +30,11 @@ class Dataset:
     y_train : numpy.ndarray of int64, shape (n_train,)
         Training labels in ``0 .. num_classes - 1``.
     x_test : numpy.ndarray of float32, shape (n_test, input_dim)
+        Test features, ``n_test >= 1``.
     y_test : numpy.ndarray of int64, shape (n_test,)
-    num_classes : int
+        Test labels.
+    num_classes : int >= 2
+        Number of classes.
     name : str
         Short name used in reports.
     true_weights : numpy.ndarray of float64, shape (input_dim + 1,), optional
@@ -43,6 +46,15 @@ class Dataset:
     InvalidInputError
         If shapes disagree, the training or the test set is empty, features are not finite
         or labels are out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt.federated import Dataset
+    >>> x = np.eye(3)
+    >>> ds = Dataset(x, np.array([0, 1, 1]), x[:1], np.array([0]), num_classes=2)
+    >>> ds.input_dim, ds.num_train, ds.x_train.dtype
+    (3, 3, dtype('float32'))
     """
 
     x_train: NDArray[np.float32]
@@ -119,6 +131,11 @@ def digits_dataset(*, test_fraction: float = 0.2, split_seed: int = 0) -> Datase
     Dataset
         ``input_dim`` 64, ``num_classes`` 10.
 
+    Raises
+    ------
+    InvalidInputError
+        ``test_fraction`` outside (0, 1) or a negative ``split_seed``.
+
     References
     ----------
     E. Alpaydin and C. Kaynak, "Optical recognition of handwritten digits," UCI ML
@@ -168,13 +185,21 @@ def synthetic_dataset(
     Parameters
     ----------
     num_train, num_test : int >= 1
+        Sizes of the training and test sets.
     input_dim : int >= 1
+        Number of features.
     rng : numpy.random.Generator, int or None
+        Source of the weights, features and labels.
 
     Returns
     -------
     Dataset
         ``num_classes`` 2, ``true_weights`` = (w*, b*).
+
+    Raises
+    ------
+    InvalidInputError
+        Sizes below 1, or an invalid ``rng``.
 
     Examples
     --------
@@ -207,6 +232,17 @@ def resolve_dataset(data: Any, rng: np.random.Generator) -> Dataset:
     """Turn ``"digits"``, ``"synthetic"`` or a :class:`Dataset` into a :class:`Dataset`.
 
     ``"synthetic"`` is drawn from ``rng`` with the defaults of :func:`synthetic_dataset`.
+
+    Parameters
+    ----------
+    data : {"digits", "synthetic"} or Dataset
+        A name, or a dataset returned as is.
+    rng : numpy.random.Generator
+        Source of the synthetic task (unused otherwise).
+
+    Returns
+    -------
+    Dataset
 
     Raises
     ------

@@ -40,9 +40,11 @@ class History:
         whose cost shows in latency and energy).
     cumulative_uplink_bits : numpy.ndarray of float64
     aggregation_mse : numpy.ndarray of float64
-        The aggregation model's predicted per-entry error of the weighted sum (AirComp's
-        ``aircomp_mse``; ``inf`` in a round where no device could be selected; 0 for
-        error-free schemes).
+        The aggregation model's predicted per-entry error variance of the weighted sum,
+        in the normalized units of ``mse`` in
+        :class:`~edgeopt.federated.aggregation.AggregationOutcome` (AirComp's
+        ``aircomp_mse``, dimensionless, not model units; ``inf`` in a round where no device
+        could be selected; 0 for error-free schemes).
     initial_test_accuracy : float
         Accuracy of the initial model, before round 1.
     initial_parameters, final_parameters : numpy.ndarray of float64, shape (d,)
@@ -50,6 +52,20 @@ class History:
         of ``model.named_parameters()``.
     info : dict
         Run settings (data, model, clients, ...), for reports.
+
+    Examples
+    --------
+    >>> from edgeopt.federated import DigitalAggregation, run_fedavg
+    >>> hist = run_fedavg(data="synthetic", model="logistic", num_clients=3, rounds=4,
+    ...                   local_steps=1, lr=0.5, batch_size=16, seed=1,
+    ...                   aggregation=DigitalAggregation(1e6, 0.1, 1e-3))
+    >>> hist.rounds, hist.test_accuracy.shape, hist.initial_parameters.shape  # d = 11 * 2
+    (4, (4,), (22,))
+    >>> hist.uplink_bits.tolist()  # 3 devices * 22 entries * 32 bits, every round
+    [2112.0, 2112.0, 2112.0, 2112.0]
+    >>> import numpy as np
+    >>> bool(np.isclose(hist.cumulative_latency_s[-1], hist.round_latency_s.sum()))
+    True
     """
 
     test_accuracy: NDArray[np.float64]
@@ -69,7 +85,21 @@ class History:
 
     @property
     def rounds(self) -> int:
-        """Number of rounds recorded."""
+        """Number of rounds recorded (the length of every per-round array).
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from edgeopt.federated import History
+        >>> z = np.zeros(2)
+        >>> History(*[z] * 10, initial_test_accuracy=0.5, initial_parameters=z,
+        ...         final_parameters=z).rounds
+        2
+        """
         return int(self.test_accuracy.size)
 
     def to_dataframe(self) -> pd.DataFrame:

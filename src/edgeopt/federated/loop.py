@@ -40,9 +40,15 @@ _OPTIONS = {
 def resolve_device(device: Any) -> torch.device:
     """Check a torch device name (``"cpu"``, ``"cuda"``, ``"cuda:1"``...) is usable.
 
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"`` or ``"cuda:<index>"``.
+
     Returns
     -------
     torch.device
+        The parsed device (CUDA only where torch sees a GPU).
 
     Raises
     ------

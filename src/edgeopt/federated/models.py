@@ -30,7 +30,10 @@ class LogisticRegression(nn.Module):
 
     Parameters
     ----------
-    input_dim, num_classes : int
+    input_dim : int
+        Number of input features.
+    num_classes : int
+        Number of classes (outputs).
     """
 
     def __init__(self, input_dim: int, num_classes: int) -> None:
@@ -38,7 +41,25 @@ class LogisticRegression(nn.Module):
         self.linear = nn.Linear(input_dim, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape ``(B, num_classes)``."""
+        """Logits of a batch of flat feature vectors.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (B, input_dim)
+            Flat features.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, num_classes)
+            Unnormalized class scores.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated.models import LogisticRegression
+        >>> LogisticRegression(5, 3)(torch.zeros(4, 5)).shape
+        torch.Size([4, 3])
+        """
         return self.linear(x)
 
 
@@ -47,7 +68,10 @@ class MLP(nn.Module):
 
     Parameters
     ----------
-    input_dim, num_classes : int
+    input_dim : int
+        Number of input features.
+    num_classes : int
+        Number of classes (outputs).
     hidden : int
         Width of the hidden layer (default 64).
     """
@@ -58,7 +82,25 @@ class MLP(nn.Module):
         self.fc2 = nn.Linear(hidden, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape ``(B, num_classes)``."""
+        """Logits of a batch of flat feature vectors.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (B, input_dim)
+            Flat features.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, num_classes)
+            Unnormalized class scores.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated.models import MLP
+        >>> MLP(5, 3, hidden=8)(torch.zeros(4, 5)).shape
+        torch.Size([4, 3])
+        """
         return self.fc2(torch.relu(self.fc1(x)))
 
 
@@ -71,8 +113,14 @@ class SmallCNN(nn.Module):
     Parameters
     ----------
     num_classes : int
+        Number of classes (outputs).
     side : int
         Image side; the input must have ``side²`` features (default 8).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``side`` is not a multiple of 4 (two 2×2 poolings).
     """
 
     def __init__(self, num_classes: int, side: int = 8) -> None:
@@ -85,7 +133,25 @@ class SmallCNN(nn.Module):
         self.fc = nn.Linear(16 * (side // 4) ** 2, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape ``(B, num_classes)``."""
+        """Logits of a batch of flat feature vectors.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (B, side²)
+            Flat features (an image row by row).
+
+        Returns
+        -------
+        torch.Tensor, shape (B, num_classes)
+            Unnormalized class scores.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.federated.models import SmallCNN
+        >>> SmallCNN(10)(torch.zeros(4, 64)).shape
+        torch.Size([4, 10])
+        """
         h = x.reshape(x.shape[0], 1, self.side, self.side)
         h = torch.max_pool2d(torch.relu(self.conv1(h)), 2)
         h = torch.max_pool2d(torch.relu(self.conv2(h)), 2)
