@@ -28,6 +28,40 @@ def margins(G: np.ndarray, m: np.ndarray) -> np.ndarray:  # pragma: no cover - n
     return out
 
 
+@njit(cache=True, error_model="numpy")
+def scale_channels(
+    h: np.ndarray, ratio: float, w: np.ndarray, cap: float
+) -> tuple[np.ndarray, int]:  # pragma: no cover - numba
+    """Scaled channels ``g_i = sqrt(gamma_i) h_i`` with ``gamma_i = ratio / w_i^2``
+    (``ratio = gamma P / sigma^2``), each row shrunk to ``||g_i||^2 = cap`` if longer.
+
+    Shrinking a row is conservative: ``|m^H g|^2 / ||m||^2 >= 1`` for the shrunk row
+    implies it for the original one, and it only forbids beamformers within
+    ``|cos angle(m, g_i)|^2 < 1 / cap`` of orthogonal to a very strong device.  It bounds
+    the dynamic range of the data handed to the solvers.  Returns ``G`` and the first
+    device whose ``gamma_i`` or ``||g_i||^2`` is not finite (``-1`` if none; the caller
+    raises).
+    """
+    k, n = h.shape
+    G = np.empty((k, n), dtype=np.complex128)
+    bad = -1
+    for i in range(k):
+        s = np.sqrt(ratio / (w[i] * w[i]))
+        nrm = 0.0
+        for j in range(n):
+            v = s * h[i, j]
+            G[i, j] = v
+            nrm += v.real * v.real + v.imag * v.imag
+        if not (np.isfinite(s) and np.isfinite(nrm)):
+            if bad < 0:
+                bad = i
+        elif nrm > cap:
+            f = np.sqrt(cap / nrm)
+            for j in range(n):
+                G[i, j] = G[i, j] * f
+    return G, bad
+
+
 @njit(cache=True)
 def mse_masked(
     h: np.ndarray, m: np.ndarray, w: np.ndarray, mask: np.ndarray, ratio: float

@@ -21,19 +21,27 @@ Two backends solve them:
 
 * :class:`RealBackend`: CVXPY programs in which ``c`` (the Ky Fan subgradient complement),
   ``U`` (the rank linearization) and the stacked constraint rows are Parameters, so each
-  program is canonicalized once per shape ``(N, K)`` and solver and then solved many times
-  (disciplined parametrized programming); Clarabel first, SCS as fallback (SCS
+  program is canonicalized once per shape ``(N, K)``, solver and thread, and then solved
+  many times (disciplined parametrized programming); Clarabel first, SCS as fallback (SCS
   warm-started within one call, reset between calls so results do not depend on history);
 * :class:`ClarabelBackend` (the default of :func:`~edgeopt.aircomp.select_devices`): the
   same programs in Clarabel's standard form, laid out once per shape, with one Clarabel
   solver per call whose cost vector and device rows are updated between solves (no CVXPY
   work per solve); a solve it does not finish falls back to :class:`RealBackend` with SCS.
+
+Thread safety: the CVXPY programs are mutated (their Parameters are set) before every
+solve, so they are cached per thread (``threading.local``): two threads never share a
+program.  The per-shape conic layout of :class:`ClarabelBackend` is read-only and shared.
+A program on which every solver fails is counted in the backend's ``failures``.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,14 +111,47 @@ class _Feasible:
     U: cp.Parameter
 
 
-@functools.lru_cache(maxsize=64)
+# programs per thread: their Parameters are overwritten before every solve
+_LOCAL = threading.local()
+_CACHE_SIZE = 64
+
+
+def _per_thread(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """``build()`` cached under ``key`` in this thread's LRU cache (``_CACHE_SIZE`` entries)."""
+    cache: OrderedDict[tuple[Any, ...], Any] | None = getattr(_LOCAL, "programs", None)
+    if cache is None:
+        cache = OrderedDict()
+        _LOCAL.programs = cache
+    prog = cache.get(key)
+    if prog is None:
+        prog = build()
+        cache[key] = prog
+        if len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return prog
+
+
 def sparse_program(n: int, k: int, solver: str = "CLARABEL") -> _Sparse:
-    """The step-1 program for ``n`` antennas and ``k`` devices (cached per solver, DPP).
+    """The step-1 program for ``n`` antennas and ``k`` devices (DPP; cached per shape,
+    solver and thread).
 
     CVXPY caches one solving chain per problem and solver, so each solver gets its own
     problem object (switching solvers on one object would recompile it).
     """
-    del solver  # part of the cache key only
+    out: _Sparse = _per_thread(("sparse", n, k, solver), lambda: _build_sparse(n, k))
+    return out
+
+
+def feasible_program(n: int, k: int, solver: str = "CLARABEL") -> _Feasible:
+    """The step-2 program for ``n`` antennas and ``k`` devices (DPP; cached per shape,
+    solver and thread)."""
+    out: _Feasible = _per_thread(("feasible", n, k, solver), lambda: _build_feasible(n, k))
+    return out
+
+
+def _build_sparse(n: int, k: int) -> _Sparse:
     X = cp.Variable((2 * n, 2 * n), PSD=True)
     x = cp.Variable(k, nonneg=True)
     A = cp.Parameter((k, 4 * n * n))
@@ -121,10 +162,7 @@ def sparse_program(n: int, k: int, solver: str = "CLARABEL") -> _Sparse:
     return _Sparse(cp.Problem(objective, constraints), X, x, A, c, U)
 
 
-@functools.lru_cache(maxsize=64)
-def feasible_program(n: int, k: int, solver: str = "CLARABEL") -> _Feasible:
-    """The step-2 program for ``n`` antennas and ``k`` devices (cached per solver, DPP)."""
-    del solver
+def _build_feasible(n: int, k: int) -> _Feasible:
     X = cp.Variable((2 * n, 2 * n), PSD=True)
     A = cp.Parameter((k, 4 * n * n))
     U = cp.Parameter((2 * n, 2 * n), symmetric=True)
@@ -174,6 +212,7 @@ class RealBackend:
         self.k, self.n = G.shape
         self.rows = constraint_rows(G)
         self.solves = 0
+        self.failures = 0  # programs on which every solver failed
         self.solvers = solvers
         for solver in solvers:
             _reset_warm_start(sparse_program(self.n, self.k, solver).problem)
@@ -209,6 +248,7 @@ class RealBackend:
             if _solve(prog.problem, solver) in _OK:
                 x = np.maximum(np.asarray(prog.x.value, dtype=float), 0.0)
                 return x, np.asarray(prog.X.value, dtype=float)
+        self.failures += 1
         return None
 
     def _feasible(
@@ -223,19 +263,21 @@ class RealBackend:
                 return np.asarray(prog.X.value, dtype=float)
             if status in _INFEASIBLE:
                 return None
+        self.failures += 1
         return None
 
     def solve_sparse(
         self, c: NDArray[np.float64], U: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-        """Step-1 program; ``None`` if every solver failed."""
+        """Step-1 program; ``None`` if every solver failed (counted in ``failures``)."""
         self.solves += 1
         return self._sparse(c, U, self.solvers)
 
     def solve_feasible(
         self, mask: NDArray[np.bool_], U: NDArray[np.float64]
     ) -> NDArray[np.float64] | None:
-        """Step-2 program for the devices in ``mask``; ``None`` if infeasible (or failed)."""
+        """Step-2 program for the devices in ``mask``; ``None`` if infeasible or if every
+        solver failed (counted in ``failures``)."""
         self.solves += 1
         return self._feasible(mask, U, self.solvers)
 

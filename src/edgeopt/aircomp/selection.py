@@ -4,6 +4,11 @@ Maximize the number of devices ``|S|`` subject to ``MSE(m, S) <= gamma`` (Yang, 
 Ding 2020).  With ``gamma_i = gamma P / (sigma^2 w_i^2)`` and scaled channels
 ``g_i = sqrt(gamma_i) h_i`` a set ``S`` is served by ``m`` iff every margin
 ``|m^H g_i|^2 / ||m||^2 >= 1``.
+
+Thread safety: :func:`select_devices` may be called from several threads at once (e.g.
+multi-threaded Dask workers).  The cached CVXPY programs whose Parameters are overwritten
+before each solve are cached per thread (:mod:`._sdp`), Clarabel solvers are built per call,
+and the Numba kernels hold no state.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ __all__ = ["AirCompSolution", "select_devices", "METHODS"]
 
 #: The device-selection methods of :func:`select_devices`.
 METHODS = ("dc", "sdr", "fast", "all", "eig")
+
+#: Scaled channels are shrunk to ``||g_i||^2 <= _GAIN_CAP`` (see ``_kernels.scale_channels``):
+#: a conservative restriction that keeps the solvers' data within a dynamic range of 1e6.
+_GAIN_CAP = 1e6
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "dc": {
@@ -62,7 +71,11 @@ class AirCompSolution:
         ``aircomp_mse(beamformer, channels[selected], ...)``; ``inf`` when nothing is selected.
     status : str
         ``"feasible"`` (the selection meets the target), ``"infeasible"`` (no device can meet
-        it; ``selected`` all False) or, for ``method="all"``, ``"target_missed"``.
+        it; ``selected`` all False), for ``method="all"``, ``"target_missed"``, or, for
+        ``"dc"`` and ``"sdr"``, ``"solver_error"``: every solver of the fallback chain failed
+        on at least one convex program, so the method did not run as specified; the
+        selection is then the best one found that passed the exact check (it still meets
+        the target, possibly empty).
     method : str
         The method that produced it.
     iterations : int
@@ -76,6 +89,17 @@ class AirCompSolution:
         The target ``gamma``.
     options : dict
         The method options used (defaults filled in).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt.aircomp import AirCompSolution, select_devices
+    >>> h = np.array([[1.0 + 0j, 0j], [0j, 1.0 + 0j], [0.05 + 0j, 0j]])
+    >>> sol = select_devices(h, power_w=1.0, noise_w=1.0, mse_target=4.0, method="fast")
+    >>> isinstance(sol, AirCompSolution), sol.status, sol.objective
+    (True, 'feasible', 2)
+    >>> sol.selected.tolist(), bool(sol.mse <= sol.mse_target), sol.mse_target
+    ([True, True, False], True, 4.0)
     """
 
     selected: NDArray[np.bool_]
@@ -152,8 +176,12 @@ def _best_beamformer_all(
 
 def _two_step(
     method: str, G: NDArray[np.complex128], opts: dict[str, Any], gen: np.random.Generator
-) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None, int]:
-    """Methods ``"dc"`` and ``"sdr"`` on the scaled channels ``G``."""
+) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None, int, int]:
+    """Methods ``"dc"`` and ``"sdr"`` on the scaled channels ``G``.
+
+    Returns the selection, its beamformer, the number of convex programs solved and the
+    number of programs on which every solver of the fallback chain failed.
+    """
     from edgeopt.aircomp._sdp import ClarabelBackend, RealBackend
 
     k = G.shape[0]
@@ -184,7 +212,7 @@ def _two_step(
     else:
         x, _ = _dc.sparsity_l1(backend)
         selected, m = _dc.sdr_step2(backend, G, x, gen, opts["randomizations"])
-    return selected, m, backend.solves
+    return selected, m, backend.solves, backend.failures
 
 
 def select_devices(
@@ -231,6 +259,15 @@ def select_devices(
     ``aircomp_mse(beamformer, channels[selected]) <= mse_target * (1 + 1e-6)``.  See the
     user guide (AirComp page) for the equations.
 
+    Numerical safeguards: scaled channels longer than ``||g_i||^2 = 1e6`` are shrunk to that
+    length before any solver sees them (conservative: it only rules out beamformers within
+    ``|cos|^2 < 1e-6`` of orthogonal to such a strong device, and bounds the dynamic range
+    of the programs); if ``"dc"`` or ``"sdr"`` end with nothing selected although a device
+    is servable, the selection of the greedy ``"fast"`` method is returned instead; if
+    every solver of the fallback chain fails on some program, the status is
+    ``"solver_error"`` (with the best selection that passed the exact check).  The function
+    is thread-safe (cached programs are per thread).
+
     Parameters
     ----------
     channels : array_like of complex, shape (K, N)
@@ -268,7 +305,8 @@ def select_devices(
     ------
     InvalidInputError
         Real or non-finite channels, wrong shapes, non-positive ``power_w``, ``noise_w``,
-        ``mse_target`` or weights, an unknown method or option.
+        ``mse_target`` or weights, an unknown method or option, or finite inputs whose
+        scaled gains ``gamma_i ||h_i||^2`` overflow (e.g. a weight of ``1e-200``).
 
     References
     ----------
@@ -305,21 +343,33 @@ def select_devices(
     opts = _check_options(method, options)
 
     k, n = h.shape
-    gamma_i = gamma * power / (noise * w**2)
-    G = np.ascontiguousarray(np.sqrt(gamma_i)[:, None] * h)
+    # gamma_i = gamma P / (sigma^2 w_i^2); the kernel flags overflow (no NumPy warnings)
+    G, bad = _kernels.scale_channels(h, gamma * power / noise, w, _GAIN_CAP)
+    if bad >= 0:
+        raise InvalidInputError(
+            f"weights/power_w/noise_w/mse_target are invalid together: expected finite scaled "
+            f"gains gamma_i ||h_i||^2 with gamma_i = mse_target * power_w / (noise_w * "
+            f"weights_i^2), but device {bad} overflows (weights[{bad}]={w[bad]!r}, "
+            f"power_w={power!r}, noise_w={noise!r}, mse_target={gamma!r})"
+        )
+
+    def solution(
+        sel: NDArray[np.bool_], beam: NDArray[np.complex128], mse: float, status: str, obj: int
+    ) -> AirCompSolution:
+        return AirCompSolution(
+            sel, beam, mse, status, method, iterations, time.perf_counter() - t0, obj, gamma, opts
+        )
 
     selected = np.zeros(k, dtype=bool)
     m: NDArray[np.complex128] | None = None
     iterations = 0
+    failures = 0
     if method == "all":
         assert gen is not None
         m, iterations = _best_beamformer_all(G, gen, opts["restarts"])
         mse = _mse(m, h, power, noise, w)
-        sel_all = np.ones(k, dtype=bool)
         status = st.FEASIBLE if mse <= gamma * (1 + 1e-6) else st.TARGET_MISSED
-        return AirCompSolution(
-            sel_all, m, mse, status, method, iterations, time.perf_counter() - t0, k, gamma, opts
-        )
+        return solution(np.ones(k, dtype=bool), m, mse, status, k)
     if method == "fast":
         selected, m, iterations = _kernels.greedy_select(
             G, opts["sca_outer"], opts["sca_inner"], opts["add_back"]
@@ -328,50 +378,63 @@ def select_devices(
     elif method == "eig":
         selected, m = _kernels.eig_heuristic(G)
         selected = np.asarray(selected, dtype=bool)
-        iterations = k - int(selected.sum()) + 1
+        # dominant-direction evaluations: one per drop plus the successful one
+        n_sel = int(selected.sum())
+        iterations = k - n_sel + 1 if n_sel else k
     else:
         assert gen is not None
         # exact screening: |m^H g_i|^2 / ||m||^2 <= ||g_i||^2, so a device with ||g_i|| < 1
         # cannot be served even alone; the programs are built for the others only
         strong = np.flatnonzero(np.sum(np.abs(G) ** 2, axis=1) >= 1.0)
         if strong.size:
-            sel_c, m, iterations = _two_step(method, np.ascontiguousarray(G[strong]), opts, gen)
+            sel_c, m, iterations, failures = _two_step(
+                method, np.ascontiguousarray(G[strong]), opts, gen
+            )
             selected[strong[sel_c]] = True
 
-    # the guarantee: check the returned selection with the exact MSE; repair if it fails
+    selected, m, mse = _checked(G, h, power, noise, w, gamma, selected, m)
+    if method in ("dc", "sdr") and not selected.any() and np.any(np.sum(np.abs(G) ** 2, 1) >= 1):
+        # a servable device exists (a lone strong device is served by m = g_i), so an empty
+        # result is a numerical failure of the programs: keep the cheap greedy's selection
+        sel_f, m_f, _ = _kernels.greedy_select(G, _dc.SCA_OUTER, _dc.SCA_INNER, True)
+        selected, m, mse = _checked(G, h, power, noise, w, gamma, np.asarray(sel_f, bool), m_f)
+    if failures:
+        status = st.SOLVER_ERROR
+    elif selected.any():
+        status = st.FEASIBLE
+    else:
+        status = st.INFEASIBLE
+    if m is None or not selected.any():
+        return solution(
+            np.zeros(k, dtype=bool), np.zeros(n, dtype=np.complex128), float("inf"), status, 0
+        )
+    return solution(selected, m.astype(np.complex128), mse, status, int(selected.sum()))
+
+
+def _checked(
+    G: NDArray[np.complex128],
+    h: NDArray[np.complex128],
+    power: float,
+    noise: float,
+    w: NDArray[np.float64],
+    gamma: float,
+    selected: NDArray[np.bool_],
+    m: NDArray[np.complex128] | None,
+) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None, float]:
+    """The guarantee: check a selection with the exact MSE; repair it (:func:`_verify`) if
+    it fails.  Returns the selection, its unit-norm beamformer and its MSE (``inf`` and an
+    empty selection if nothing could be kept)."""
     mse = float("inf")
     if m is not None and selected.any():
         m = m / np.sqrt(np.vdot(m, m).real)
         mse = _mse(m, h, power, noise, w, selected)
-    if not mse <= gamma * (1 + 1e-6):
-        selected, m = _verify(G, selected, m)
-        if m is None or not selected.any():
-            return AirCompSolution(
-                np.zeros(k, dtype=bool),
-                np.zeros(n, dtype=np.complex128),
-                float("inf"),
-                st.INFEASIBLE,
-                method,
-                iterations,
-                time.perf_counter() - t0,
-                0,
-                gamma,
-                opts,
-            )
-        m = m / np.linalg.norm(m)
-        mse = _mse(m, h, power, noise, w, selected)
-        if not mse <= gamma * (1 + 1e-6):  # pragma: no cover - margins >= 1 imply it
-            raise AssertionError(f"internal error: verified selection has MSE {mse} > {gamma}")
-    assert m is not None
-    return AirCompSolution(
-        selected,
-        m.astype(np.complex128),
-        mse,
-        st.FEASIBLE,
-        method,
-        iterations,
-        time.perf_counter() - t0,
-        int(selected.sum()),
-        gamma,
-        opts,
-    )
+    if mse <= gamma * (1 + 1e-6):
+        return selected, m, mse
+    selected, m = _verify(G, selected, m)
+    if m is None or not selected.any():
+        return np.zeros_like(selected), None, float("inf")
+    m = m / np.linalg.norm(m)
+    mse = _mse(m, h, power, noise, w, selected)
+    if not mse <= gamma * (1 + 1e-6):  # pragma: no cover - margins >= 1 imply it
+        raise AssertionError(f"internal error: verified selection has MSE {mse} > {gamma}")
+    return selected, m, mse
