@@ -267,3 +267,37 @@ def test_real_embedding_represents_complex_quadratic_forms() -> None:
     np.testing.assert_allclose(M, np.outer(m, m.conj()), atol=1e-12)
     u = _sdp.beam_from_real(X)
     assert np.isclose(abs(np.vdot(u, m)), np.linalg.norm(m))
+
+
+def scale_channels_ref(h: np.ndarray, ratio: float, w: np.ndarray, cap: float):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        G = np.sqrt(ratio / w**2)[:, None] * h
+        norm2 = np.sum(np.abs(G) ** 2, axis=1)
+        bad = np.flatnonzero(~np.isfinite(norm2))
+        shrink = np.where(np.isfinite(norm2) & (norm2 > cap), np.sqrt(cap / norm2), 1.0)
+        return G * shrink[:, None], int(bad[0]) if bad.size else -1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_scale_channels_matches_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    h = cn(rng, (9, 3))
+    w = 10.0 ** rng.uniform(-6, 1, 9)  # scaled gains from ~1e-2 to ~1e12
+    G, bad = _kernels.scale_channels(h, 2.0, w, 1e6)
+    G_ref, bad_ref = scale_channels_ref(h, 2.0, w, 1e6)
+    assert bad == bad_ref == -1
+    np.testing.assert_allclose(G, G_ref, rtol=1e-12)
+    norm2 = np.sum(np.abs(G) ** 2, axis=1)
+    assert np.all(norm2 <= 1e6 * (1 + 1e-12))
+    # shrinking keeps each direction and is conservative: a margin >= 1 on the shrunk row
+    # implies a margin >= 1 on the original row
+    orig = np.sqrt(2.0 / w**2)[:, None] * h
+    m = cn(rng, (3,))
+    assert np.all(margins_ref(orig, m) >= margins_ref(G, m) * (1 - 1e-12))
+    # overflow is flagged at the first offending device
+    w2 = w.copy()
+    w2[[4, 7]] = 1e-200
+    _, bad = _kernels.scale_channels(h, 2.0, w2, 1e6)
+    assert bad == scale_channels_ref(h, 2.0, w2, 1e6)[1] == 4
+    _, bad = _kernels.scale_channels(h, np.inf, np.ones(9), 1e6)
+    assert bad == 0
