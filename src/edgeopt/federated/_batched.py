@@ -123,6 +123,81 @@ def _bconv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.T
     )
 
 
+def _dense_layers(model: nn.Module) -> list[str] | None:
+    """Module names of the Linear layers of a built-in dense model (ReLU between), else None."""
+    from edgeopt.federated.models import MLP, LogisticRegression
+
+    kind = type(model)
+    if kind is LogisticRegression:
+        return ["linear"]
+    if kind is MLP:
+        return ["fc1", "fc2"]
+    return None
+
+
+@torch.no_grad()
+def _train_dense(
+    layers: list[str],
+    global_params: dict[str, torch.Tensor],
+    xs: torch.Tensor,
+    ys: torch.Tensor,
+    flat_idx: torch.Tensor,
+    weight: torch.Tensor,
+    lr: float,
+) -> dict[str, torch.Tensor]:
+    """Local SGD of all clients for a stack of Linear layers with ReLU between them.
+
+    The backward pass is written out (softmax cross-entropy, then ``x^T δ`` per layer) and
+    every weight update is one in-place ``baddbmm_`` on the client-stacked ``(K, in, out)``
+    weights, so that no gradient tensor is materialized, and the per-step activations live
+    in buffers allocated once per call.  This matters on the CPU: autograd allocates a few
+    fresh megabytes per step (one gradient the size of all K first-layer weights), which
+    the C allocator serves from newly mapped pages, and the page faults then cost as much
+    as the arithmetic and vary from round to round.
+
+    ``flat_idx`` (local_steps, K·B) indexes rows of ``xs`` flattened to ``(K·n_max, D)``;
+    ``weight`` (local_steps, K, B) is the mask divided by each client's batch size.
+    """
+    k, n_max = xs.shape[0], xs.shape[1]
+    steps, b = weight.shape[0], weight.shape[2]
+    x_flat = xs.reshape(k * n_max, -1)
+    y_flat = ys.reshape(-1)
+    # weights as (K, in, out): x^T δ comes out in that layout; biases as (K, 1, out)
+    wts = [
+        global_params[f"{n}.weight"].detach().t().unsqueeze(0).expand(k, -1, -1).contiguous()
+        for n in layers
+    ]
+    bias = [global_params[f"{n}.bias"].detach().unsqueeze(0).expand(k, -1).clone() for n in layers]
+    x_buf = x_flat.new_empty((k * b, x_flat.shape[1]))
+    # pre-activations of every layer and the activations feeding each hidden layer
+    z = [x_flat.new_empty((k, b, w.shape[2])) for w in wts]
+    act = [x_buf.view(k, b, -1)] + [x_flat.new_empty((k, b, w.shape[2])) for w in wts[:-1]]
+    delta_in = [x_flat.new_empty((k, b, w.shape[1])) for w in wts[1:]]
+    for step in range(steps):
+        torch.index_select(x_flat, 0, flat_idx[step], out=x_buf)
+        y = y_flat.index_select(0, flat_idx[step]).view(k, b, 1)
+        for i, (w, c) in enumerate(zip(wts, bias, strict=True)):
+            torch.baddbmm(c.unsqueeze(1), act[i], w, out=z[i])
+            if i + 1 < len(wts):
+                torch.clamp_min(z[i], 0.0, out=act[i + 1])
+        # δ of the loss Σ_j weight_j (logsumexp(z_j) − z_j[y_j]) w.r.t. the logits
+        delta = torch.softmax(z[-1], dim=-1)
+        delta.scatter_add_(-1, y, torch.full_like(y, -1, dtype=delta.dtype))
+        delta.mul_(weight[step].unsqueeze(-1))
+        for i in range(len(wts) - 1, -1, -1):
+            if i > 0:  # δ of the layer below, with this layer's weights before the update
+                torch.bmm(delta, wts[i].transpose(1, 2), out=delta_in[i - 1])
+            wts[i].baddbmm_(act[i].transpose(1, 2), delta, alpha=-lr)
+            bias[i].sub_(delta.sum(1), alpha=lr)
+            if i > 0:
+                delta = delta_in[i - 1].masked_fill_(z[i - 1] <= 0, 0.0)
+    out: dict[str, torch.Tensor] = {}
+    for n, w, c in zip(layers, wts, bias, strict=True):
+        out[f"{n}.weight"] = w.transpose(1, 2)
+        out[f"{n}.bias"] = c
+    return {n: out[n] for n in global_params}
+
+
 def batched_logits(
     model: nn.Module,
     params: dict[str, torch.Tensor],
@@ -194,18 +269,23 @@ def train_batched(
         Final local parameters, each of shape ``(K, *param.shape)``.
     """
     k, n_max = xs.shape[0], xs.shape[1]
+    mask_t = torch.as_tensor(mask, device=xs.device, dtype=xs.dtype)
+    mask_t = mask_t / mask_t.sum(-1, keepdim=True)  # masked mean = sum of these weights
+    # flat row index client * n_max + local index of every step's batches
+    flat_idx = torch.as_tensor(
+        (np.arange(k)[None, :, None] * n_max + index).reshape(index.shape[0], -1),
+        device=xs.device,
+    )
+    if use_vmap is not True:
+        layers = _dense_layers(model)
+        if layers is not None:
+            return _train_dense(layers, global_params, xs, ys, flat_idx, mask_t, lr)
     params = {
         n: p.detach().unsqueeze(0).expand(k, *p.shape).clone() for n, p in global_params.items()
     }
-    # gather every step's batches at once: flat row index client * n_max + local index
-    flat_idx = torch.as_tensor(
-        (np.arange(k)[None, :, None] * n_max + index).reshape(-1), device=xs.device
-    )
-    x_all = xs.reshape(k * n_max, *xs.shape[2:]).index_select(0, flat_idx)
+    x_all = xs.reshape(k * n_max, *xs.shape[2:]).index_select(0, flat_idx.reshape(-1))
     x_all = x_all.reshape(*index.shape, *xs.shape[2:])
-    y_all = ys.reshape(-1).index_select(0, flat_idx).reshape(index.shape)
-    mask_t = torch.as_tensor(mask, device=xs.device, dtype=xs.dtype)
-    mask_t = mask_t / mask_t.sum(-1, keepdim=True)  # masked mean = sum of these weights
+    y_all = ys.reshape(-1).index_select(0, flat_idx.reshape(-1)).reshape(index.shape)
     names = list(params)
     if use_vmap is None:
         with torch.no_grad():
