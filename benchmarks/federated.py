@@ -1,17 +1,32 @@
 """Benchmark: one FedAvg round with K = 100 clients, batched versus the sequential client loop.
 
 The round is the local training of every client (``local_steps`` SGD steps on mini-batches
-of its own digits data, MLP 64-64-10) followed by ideal aggregation of the updates.  The
-baseline is the sequential reference loop of ``edgeopt.federated._batched``: one
-``nn.Module`` and autograd per client and step.  Both run in the same process on the same
-kind of mini-batches; the script checks that they agree on one round, then times
-``--repeats`` rounds of each in alternating blocks of 5 consecutive rounds per path (after a
-warm-up), with torch on 1 thread and on its default thread count.  It reports the ratio of
-the median round times with each path at its best thread count (``speedup``), the ratio of
-the best single times (``speedup_min``, less sensitive to other load on a shared machine)
-and the ratio at equal thread counts (``speedup_same_threads``).  The generic ``vmap`` path
-(used for user models) is timed too (``batched_vmap``).  A 3-round smoke run of
-every aggregation model on the chosen device is recorded too.
+of its own digits data, MLP 64-64-10) followed by ideal aggregation of the updates, which
+are copied into one ``(K, d)`` buffer reused across rounds (``run_fedavg`` concatenates
+them into a fresh tensor each round instead).  The baseline is the sequential reference
+loop of ``edgeopt.federated._batched``: one ``nn.Module`` and autograd per client and
+step.  Local training alone is timed as well (``median_local_training_s``).
+
+Measurement.  The script first checks in the main process that batched and sequential agree
+on one round.  Each path is then timed in its own worker process (same data, model and
+initial parameters, same kind of mini-batches), as in a real run, which uses one path for
+all its rounds: the C allocator's state (its mmap and trim thresholds, which decide whether
+a round's large tensors land on freshly mapped pages) is per process, and timing the paths
+in one process would let one path's allocations change the other's page faults.  The
+workers run one at a time, never concurrently.  For each torch thread count (1 and torch's
+default) every worker runs ``--warmup`` untimed rounds, then the main process alternates
+blocks of 5 consecutive timed rounds of each path until each has ``--repeats`` rounds, so
+that drifting load on a shared machine hits all paths alike (``gc.collect()`` before each
+block, the garbage collector otherwise left on).  Minor page faults per round and per
+local training are recorded (``getrusage``): large tensors allocated afresh every round
+land on newly mapped pages, and those faults made the batched round times drift before the
+dense built-in models got their allocation-free training step.  Every timed round is kept in ``all_times_s``; nothing is discarded.
+
+Reported: the ratio of the median round times with each path at its best thread count
+(``speedup``), the same at equal thread counts (``speedup_same_threads``), the ratio of the
+best single rounds (``speedup_min``), and the generic ``vmap`` path used for user models
+(``batched_vmap``).  A 3-round smoke run of every aggregation model on the chosen device is
+recorded too.
 
 Usage::
 
@@ -24,9 +39,12 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import json
+import multiprocessing as mp
 import os
 import platform
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -89,25 +107,20 @@ def smoke(device: str) -> dict[str, float]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--clients", type=int, default=100)
-    parser.add_argument("--local-steps", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="torch CPU threads (default: time both 1 and torch's default, keep each path's best)",
-    )
-    parser.add_argument("--quick", action="store_true", help="5 repeats")
-    parser.add_argument("--out", default=None, help="JSON path (default results/federated*.json)")
-    args = parser.parse_args()
-    repeats = 5 if args.quick else args.repeats
-    device = torch.device(args.device)
+PATHS = ("batched", "batched_vmap", "sequential")
 
+
+def _trainer(name: str):  # type: ignore[no-untyped-def]
+    if name == "batched":
+        return train_batched
+    if name == "batched_vmap":
+        return functools.partial(train_batched, use_vmap=True)
+    return train_sequential
+
+
+def _setup(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Data, model, initial parameters and a one-round function (identical in every process)."""
+    device = torch.device(args.device)
     rng = np.random.default_rng(0)
     ds = digits_dataset()
     parts = partition(ds.y_train, args.clients, "iid", rng=rng)
@@ -124,45 +137,131 @@ def main() -> None:
     flat = torch.cat([p.reshape(-1) for p in params.values()])
     agg = IdealAggregation()
     zeros = np.zeros(args.clients)
+    updates = flat.new_empty((args.clients, flat.numel()))
 
     def one_round(trainer, index, mask):  # type: ignore[no-untyped-def]
+        """The aggregate update, the time and the minor page faults of local training alone."""
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t0 = time.perf_counter()
         local = trainer(net, params, xs, ys, index, mask, 0.1)
-        updates = torch.cat([p.reshape(p.shape[0], -1) for p in local.values()], 1) - flat
+        _sync(device)
+        train_s = time.perf_counter() - t0
+        train_faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
+        # updates (K, d): each parameter copied straight into its columns, then minus θ
+        # (into one buffer reused across rounds, as a training loop can)
+        start = 0
+        for p in local.values():
+            size = p[0].numel()
+            updates[:, start : start + size].view(p.shape).copy_(p)
+            start += size
+        updates.sub_(flat)
         out = agg.aggregate(updates, sizes, compute_s=zeros, compute_energy_j=zeros)
         _sync(device)
-        return out.update
+        return out.update, train_s, train_faults
 
-    index, mask = sample_batches(sizes, args.batch_size, args.local_steps, rng)
-    a = one_round(train_batched, index, mask)
-    b = one_round(train_sequential, index, mask)
+    def batches():  # type: ignore[no-untyped-def]
+        return sample_batches(sizes, args.batch_size, args.local_steps, rng)
+
+    return device, int(flat.numel()), one_round, batches
+
+
+def _worker(conn, args: argparse.Namespace, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Time rounds of one path on request: ("warmup", threads, n) or ("time", threads, n)."""
+    device, _, one_round, batches = _setup(args)
+    trainer = _trainer(name)
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            return
+        kind, threads, n = msg
+        torch.set_num_threads(threads)
+        times, train, faults, train_faults = [], [], [], []
+        gc.collect()
+        for _ in range(n):
+            index, mask = batches()
+            _sync(device)
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            t0 = time.perf_counter()
+            _, train_s, train_f = one_round(trainer, index, mask)
+            times.append(time.perf_counter() - t0)
+            train.append(train_s)
+            train_faults.append(train_f)
+            faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+        conn.send((times, train, faults, train_faults) if kind == "time" else None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--local-steps", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=30, help="timed rounds per path")
+    parser.add_argument(
+        "--warmup", type=int, default=5, help="untimed rounds per path and thread count"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: time both 1 and torch's default, keep each path's best)",
+    )
+    parser.add_argument("--quick", action="store_true", help="5 repeats, 2 warm-up rounds")
+    parser.add_argument("--out", default=None, help="JSON path (default results/federated*.json)")
+    args = parser.parse_args()
+    repeats = 5 if args.quick else args.repeats
+    warmup = 2 if args.quick else args.warmup
+
+    device, n_params, one_round, batches = _setup(args)
+    index, mask = batches()
+    a, _, _ = one_round(train_batched, index, mask)
+    b, _, _ = one_round(train_sequential, index, mask)
     max_diff = float((a - b).abs().max())
     assert torch.allclose(a, b, atol=1e-5), max_diff
 
     thread_options = sorted(
         {1, torch.get_num_threads()} if args.threads is None else {args.threads}
     )
+    ctx = mp.get_context("spawn")
+    workers = {}
+    for name in PATHS:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(child, args, name), daemon=True)
+        proc.start()
+        workers[name] = (parent, proc)
     times: dict[str, dict[str, list[float]]] = {}
-    for threads in thread_options:
-        torch.set_num_threads(threads)
-        per = {"batched": [], "batched_vmap": [], "sequential": []}  # type: dict[str, list[float]]
-        # alternate blocks of consecutive rounds of each path, as in a real run (back-to-back
-        # rounds of one path), so that drifting load on a shared machine hits both alike
-        blocks = max(1, repeats // BLOCK)
-        for _ in range(blocks):
-            for name, trainer in (
-                ("batched", train_batched),
-                ("batched_vmap", functools.partial(train_batched, use_vmap=True)),
-                ("sequential", train_sequential),
-            ):
-                for _ in range(min(BLOCK, repeats)):
-                    index, mask = sample_batches(sizes, args.batch_size, args.local_steps, rng)
-                    _sync(device)
-                    t0 = time.perf_counter()
-                    one_round(trainer, index, mask)
-                    per[name].append(time.perf_counter() - t0)
-        times[str(threads)] = per
-    # each path at its best thread count (the sequential loop of tiny ops is usually fastest
-    # on one thread, the batched matrix products on all cores)
+    train_times: dict[str, dict[str, list[float]]] = {}
+    faults: dict[str, dict[str, float]] = {}
+    train_faults: dict[str, dict[str, float]] = {}
+    try:
+        for threads in thread_options:
+            for name in PATHS:  # first-call costs (vmap tracing, allocator growth), one at a time
+                workers[name][0].send(("warmup", threads, warmup))
+                workers[name][0].recv()
+            per: dict[str, list[float]] = {name: [] for name in PATHS}
+            per_train: dict[str, list[float]] = {name: [] for name in PATHS}
+            flt: dict[str, list[int]] = {name: [] for name in PATHS}
+            flt_train: dict[str, list[int]] = {name: [] for name in PATHS}
+            done = 0
+            while done < repeats:
+                n = min(BLOCK, repeats - done)
+                for name in PATHS:
+                    workers[name][0].send(("time", threads, n))
+                    t, tt, f, ft = workers[name][0].recv()
+                    flt_train[name] += ft
+                    per[name] += t
+                    per_train[name] += tt
+                    flt[name] += f
+                done += n
+            times[str(threads)] = per
+            train_times[str(threads)] = per_train
+            faults[str(threads)] = {name: statistics.mean(v) for name, v in flt.items()}
+            train_faults[str(threads)] = {name: statistics.mean(v) for name, v in flt_train.items()}
+    finally:
+        for conn, proc in workers.values():
+            conn.send(None)
+            proc.join(timeout=30)
+    # each path at its best thread count
     med = {
         name: min(statistics.median(times[t][name]) for t in times)
         for name in ("batched", "sequential")
@@ -186,8 +285,15 @@ def main() -> None:
         "clients": args.clients,
         "local_steps": args.local_steps,
         "batch_size": args.batch_size,
-        "parameters": int(flat.numel()),
+        "parameters": n_params,
         "repeats": repeats,
+        "warmup": warmup,
+        "median_s": {t: {n: statistics.median(v) for n, v in times[t].items()} for t in times},
+        "median_local_training_s": {
+            t: {n: statistics.median(v) for n, v in train_times[t].items()} for t in train_times
+        },
+        "minor_page_faults_per_round": faults,
+        "minor_page_faults_per_local_training": train_faults,
         "batched_s": med["batched"],
         "sequential_s": med["sequential"],
         "speedup": med["sequential"] / med["batched"],
@@ -205,6 +311,7 @@ def main() -> None:
         },
         "max_abs_difference": max_diff,
         "all_times_s": times,
+        "all_local_training_times_s": train_times,
         "smoke_final_accuracy_3_rounds": smoke(args.device),
     }
     name = "federated.json" if device.type == "cpu" else f"federated_{device.type}.json"

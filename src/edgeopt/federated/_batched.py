@@ -2,12 +2,15 @@
 
 Two batched implementations share one entry point, :func:`train_batched`:
 
-* the built-in models (:class:`~edgeopt.federated.models.LogisticRegression`,
-  :class:`~edgeopt.federated.models.MLP`, :class:`~edgeopt.federated.models.SmallCNN`) run a
-  client-batched forward pass written with batched matrix products (``baddbmm``) and
-  grouped convolutions (``groups=K``) on parameters stacked along a leading client axis;
-  the sum of the clients' losses is differentiated once by autograd, which gives every
-  client its own gradient because client ``k``'s loss depends only on its own slice;
+* the built-in models run on parameters stacked along a leading client axis.  The dense
+  ones (:class:`~edgeopt.federated.models.LogisticRegression`,
+  :class:`~edgeopt.federated.models.MLP`) use a written-out backward pass: batched matrix
+  products (``baddbmm``) forward, the softmax cross-entropy gradient, and each weight
+  updated in place by ``W ← W − lr·xᵀδ`` (``baddbmm_``), with the per-step activations in
+  buffers reused across steps.  :class:`~edgeopt.federated.models.SmallCNN` runs a
+  client-batched forward (grouped convolutions, ``groups=K``) and differentiates the sum of
+  the clients' losses once by autograd, which gives every client its own gradient because
+  client ``k``'s loss depends only on its own slice;
 * any other model (a user factory) runs ``torch.func.vmap(torch.func.grad(loss))`` over the
   stacked parameters with ``functional_call``: generic, but each operation pays the
   transform's dispatch overhead.
@@ -266,7 +269,9 @@ def train_batched(
     Returns
     -------
     dict of str to torch.Tensor
-        Final local parameters, each of shape ``(K, *param.shape)``.
+        Final local parameters, each of shape ``(K, *param.shape)`` (the Linear weights of
+        the dense built-in models are transposed views of ``(K, in, out)`` storage, not
+        contiguous).
     """
     k, n_max = xs.shape[0], xs.shape[1]
     mask_t = torch.as_tensor(mask, device=xs.device, dtype=xs.dtype)
