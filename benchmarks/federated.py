@@ -20,7 +20,8 @@ that drifting load on a shared machine hits all paths alike (``gc.collect()`` be
 block, the garbage collector otherwise left on).  Minor page faults per round and per
 local training are recorded (``getrusage``): large tensors allocated afresh every round
 land on newly mapped pages, and those faults made the batched round times drift before the
-dense built-in models got their allocation-free training step.  Every timed round is kept in ``all_times_s``; nothing is discarded.
+dense built-in models got their allocation-free training step.  Every timed round is kept
+in ``all_times_s``; nothing is discarded.
 
 Reported: the ratio of the median round times with each path at its best thread count
 (``speedup``), the same at equal thread counts (``speedup_same_threads``), the ratio of the
