@@ -109,7 +109,8 @@ def _check_round_inputs(
         raise InvalidInputError(
             f"updates={updates!r:.60} is invalid: expected a torch tensor of shape (K, d), K >= 1"
         )
-    if not bool(torch.isfinite(updates.abs().amax())):  # NaN propagates through amax
+    # amax/amin propagate NaN; no temporary of the updates' size is made.
+    if not (bool(torch.isfinite(updates.amax())) and bool(torch.isfinite(updates.amin()))):
         raise InvalidInputError("updates is invalid: expected finite values (no NaN or inf)")
     k = updates.shape[0]
     sizes = check_array(data_sizes, "data_sizes", shape=(k,), positive=True)

@@ -74,10 +74,18 @@ def resolve_device(device: Any) -> torch.device:
     return dev
 
 
-def _flat(params: dict[str, torch.Tensor], batch: bool) -> torch.Tensor:
+def _flat(
+    params: dict[str, torch.Tensor], batch: bool, out: torch.Tensor | None = None
+) -> torch.Tensor:
     if batch:
-        return torch.cat([p.reshape(p.shape[0], -1) for p in params.values()], dim=1)
+        parts = [p.reshape(p.shape[0], -1) for p in params.values()]
+        return torch.cat(parts, dim=1) if out is None else torch.cat(parts, dim=1, out=out)
     return torch.cat([p.reshape(-1) for p in params.values()])
+
+
+def _all_finite(t: torch.Tensor) -> bool:
+    """No NaN or inf in ``t`` (amax/amin propagate NaN), without a temporary of its size."""
+    return bool(torch.isfinite(t.amax())) and bool(torch.isfinite(t.amin()))
 
 
 def _unflat(vec: torch.Tensor, like: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -263,11 +271,16 @@ def run_fedavg(
     theta0 = theta.detach().double().cpu().numpy()
     trainer = train_batched if batched else train_sequential
     start = time.perf_counter()
+    updates_buf: torch.Tensor | None = None
     for r in range(n_rounds):
         index, mask = sample_batches(sizes, bsz, steps, rng)
         local = trainer(net, global_params, xs, ys, index, mask, step_size)
-        updates = _flat(local, batch=True) - theta[None, :]
-        if not bool(torch.isfinite(updates.abs().amax())):
+        # One (K, d) buffer for every round: the aggregations never keep it (they return
+        # new tensors), and a fresh 2 MB tensor per round costs page faults on the CPU.
+        updates = _flat(local, batch=True, out=updates_buf)
+        updates_buf = updates
+        updates.sub_(theta[None, :])
+        if not _all_finite(updates):
             raise InvalidInputError(
                 f"lr={step_size!r} is invalid: local training diverged in round {r + 1} "
                 "(non-finite local updates); expected a smaller learning rate"
