@@ -29,6 +29,7 @@ __all__ = [
     "check_choice",
     "check_bool",
     "check_result_finite",
+    "check_broadcast",
 ]
 
 
@@ -329,3 +330,30 @@ def check_result_finite(result: Any, names: str, expected: str) -> None:
             f"{names} are invalid: the result is not representable in float64 "
             f"(overflow); expected {expected}"
         )
+
+
+def check_broadcast(**arrays: NDArray[Any]) -> list[NDArray[Any]]:
+    """Broadcast the named arrays together (NumPy rules) or say which shapes clash.
+
+    Parameters
+    ----------
+    **arrays : numpy.ndarray
+        Already-checked arrays, keyed by argument name, in the caller's order.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Read-only broadcast views, in the order given.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming every argument with its shape when the shapes do not broadcast.
+    """
+    try:
+        return list(np.broadcast_arrays(*arrays.values()))
+    except ValueError as exc:
+        shapes = ", ".join(f"{k} (shape {v.shape})" for k, v in arrays.items())
+        raise InvalidInputError(
+            f"{shapes} are invalid: expected shapes that broadcast together"
+        ) from exc

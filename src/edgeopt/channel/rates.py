@@ -19,9 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from edgeopt._validation import check_array, check_bool, check_int, check_rng
+from edgeopt._validation import check_array, check_bool, check_broadcast, check_int, check_rng
 from edgeopt.channel import _kernels
-from edgeopt.errors import InvalidInputError
 
 __all__ = [
     "shannon_rate",
@@ -36,16 +35,6 @@ _LN2 = float(np.log(2.0))
 _TINY_SNR = 1e-14
 #: Iteration cap of the continued fraction (it converges in well under 100 steps for x >= 1).
 _CF_MAXITER = 500
-
-
-def _broadcast(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> tuple[np.ndarray, ...]:
-    try:
-        return tuple(np.broadcast_arrays(a, b))
-    except ValueError as exc:
-        raise InvalidInputError(
-            f"{name_a} (shape {a.shape}) and {name_b} (shape {b.shape}) are invalid: expected "
-            "shapes that broadcast together"
-        ) from exc
 
 
 def _stream_seeds(gen: np.random.Generator, count: int) -> NDArray[np.uint64]:
@@ -88,7 +77,7 @@ def shannon_rate(bandwidth_hz: Any, snr: Any) -> NDArray[np.float64]:
     """
     bw = check_array(bandwidth_hz, "bandwidth_hz", nonneg=True)
     rho = check_array(snr, "snr", nonneg=True)
-    bw, rho = _broadcast("bandwidth_hz", bw, "snr", rho)
+    bw, rho = check_broadcast(bandwidth_hz=bw, snr=rho)
     return bw * np.log1p(rho) / _LN2
 
 
@@ -390,7 +379,7 @@ def outage_probability(
     n_ant = check_int(num_antennas, "num_antennas", min_value=1)
     n_samples = None if samples is None else check_int(samples, "samples", min_value=2)
     want_se = check_bool(return_stderr, "return_stderr")
-    rate, rho = _broadcast("rate_bps_hz", rate, "snr", rho)
+    rate, rho = check_broadcast(rate_bps_hz=rate, snr=rho)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         needed = np.expm1(rate * _LN2)  # 2^R - 1, +inf for huge R
         x = np.where(rate == 0.0, 0.0, np.where(rho == 0.0, np.inf, needed / rho))

@@ -12,22 +12,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import check_array, check_result_finite
+from edgeopt._validation import check_array, check_broadcast, check_result_finite
 from edgeopt.errors import InvalidInputError
 
 __all__ = ["total_latency", "round_latency", "compute_time", "compute_energy", "transmit_energy"]
 
 _OVERFLOW_HINT = "values whose result is finite in float64 (check the units)"
-
-
-def _broadcast(**arrays: NDArray[np.float64]) -> list[NDArray[np.float64]]:
-    try:
-        return list(np.broadcast_arrays(*arrays.values()))
-    except ValueError as exc:
-        shapes = ", ".join(f"{k}{v.shape}" for k, v in arrays.items())
-        raise InvalidInputError(
-            f"arguments {shapes} are invalid: expected shapes that broadcast together"
-        ) from exc
 
 
 def total_latency(
@@ -75,7 +65,7 @@ def total_latency(
     rate = check_array(rate_bps, "rate_bps", positive=True)
     n = check_array(rounds, "rounds", nonneg=True)
     comp = check_array(compute_s, "compute_s", nonneg=True)
-    pay, rate, n, comp = _broadcast(payload_bits=pay, rate_bps=rate, rounds=n, compute_s=comp)
+    pay, rate, n, comp = check_broadcast(payload_bits=pay, rate_bps=rate, rounds=n, compute_s=comp)
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.where(n == 0, 0.0, pay / rate * n + comp * n)  # zero rounds take no time
     check_result_finite(out, "payload_bits, rate_bps, rounds, compute_s", _OVERFLOW_HINT)
@@ -119,7 +109,7 @@ def round_latency(payload_bits: Any, rate_bps: Any, compute_s: Any) -> NDArray[n
     pay = check_array(payload_bits, "payload_bits", nonneg=True)
     rate = check_array(rate_bps, "rate_bps", positive=True)
     comp = check_array(compute_s, "compute_s", nonneg=True)
-    pay, rate, comp = _broadcast(payload_bits=pay, rate_bps=rate, compute_s=comp)
+    pay, rate, comp = check_broadcast(payload_bits=pay, rate_bps=rate, compute_s=comp)
     if pay.ndim == 0:
         raise InvalidInputError(
             "payload_bits, rate_bps, compute_s are all scalars: expected at least one array "
@@ -165,7 +155,7 @@ def compute_time(cycles: Any, freq_hz: Any) -> NDArray[np.float64]:
     """
     c = check_array(cycles, "cycles", nonneg=True)
     f = check_array(freq_hz, "freq_hz", positive=True)
-    c, f = _broadcast(cycles=c, freq_hz=f)
+    c, f = check_broadcast(cycles=c, freq_hz=f)
     with np.errstate(over="ignore"):
         out = c / f
     check_result_finite(out, "cycles, freq_hz", _OVERFLOW_HINT)
@@ -211,7 +201,7 @@ def compute_energy(cycles: Any, freq_hz: Any, kappa: Any) -> NDArray[np.float64]
     c = check_array(cycles, "cycles", nonneg=True)
     f = check_array(freq_hz, "freq_hz", nonneg=True)
     k = check_array(kappa, "kappa", nonneg=True)
-    c, f, k = _broadcast(cycles=c, freq_hz=f, kappa=k)
+    c, f, k = check_broadcast(cycles=c, freq_hz=f, kappa=k)
     with np.errstate(over="ignore", invalid="ignore"):
         out = k * c * f * f
     check_result_finite(out, "cycles, freq_hz, kappa", _OVERFLOW_HINT)
@@ -253,7 +243,7 @@ def transmit_energy(power_w: Any, payload_bits: Any, rate_bps: Any) -> NDArray[n
     p = check_array(power_w, "power_w", nonneg=True)
     pay = check_array(payload_bits, "payload_bits", nonneg=True)
     rate = check_array(rate_bps, "rate_bps", positive=True)
-    p, pay, rate = _broadcast(power_w=p, payload_bits=pay, rate_bps=rate)
+    p, pay, rate = check_broadcast(power_w=p, payload_bits=pay, rate_bps=rate)
     with np.errstate(over="ignore", invalid="ignore"):
         out = p * pay / rate
     check_result_finite(out, "power_w, payload_bits, rate_bps", _OVERFLOW_HINT)
