@@ -190,6 +190,48 @@ label = [{payload!r}]
         assert not marker.exists()
 
 
+def test_function_never_imports_a_module_from_the_current_directory(tmp_path, monkeypatch):
+    """A module file lying next to the config is not imported, even with '' on sys.path."""
+    import sys
+
+    marker = tmp_path / "imported"
+    (tmp_path / "localmod.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n"
+        "def f(params, rng):\n    return {}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))  # as `python -m edgeopt.cli` would have ''
+    monkeypatch.setattr(sys, "path", ["", *sys.path])
+    cfg = _write(tmp_path, 'function = "localmod:f"\nseed = 1\n[grid]\na = [1]\n')
+    with pytest.raises(ConfigError, match="not searched"):
+        load_config(cfg)
+    assert not marker.exists() and "localmod" not in sys.modules
+
+
+def test_function_is_imported_only_after_every_other_key_is_checked(tmp_path):
+    """A config without seed fails before the named module is imported at all."""
+    import sys
+
+    cfg = _write(tmp_path, 'function = "xml.dom.minidom:parse"\n[grid]\na = [1]\n')
+    sys.modules.pop("xml.dom.minidom", None)
+    with pytest.raises(ConfigError, match="seed is required"):
+        load_config(cfg)
+    assert "xml.dom.minidom" not in sys.modules
+
+
+def test_parquet_output_without_engine_fails_before_any_work(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a)
+    )
+    cfg = _write(tmp_path, GOOD.replace("repeats = 2", 'repeats = 2\noutput = "t.parquet"'))
+    before = _snapshot(tmp_path)
+    with pytest.raises(ConfigError, match="pyarrow"):
+        run_config(cfg, store=tmp_path / "s.sqlite", progress=False)
+    assert _snapshot(tmp_path) == before
+
+
 def test_missing_or_unreadable_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "absent.toml")

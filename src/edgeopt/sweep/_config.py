@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import os
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -88,18 +90,45 @@ def _str(data: Mapping[str, Any], key: str, where: Path) -> str | None:
     return value
 
 
+def _check_parquet_engine(where: Path | str) -> None:
+    """Refuse a Parquet output before any work when no Parquet engine is installed."""
+    if importlib.util.find_spec("pyarrow") is None:
+        raise ConfigError(
+            f"{where}: output is a .parquet file but pyarrow is not installed: "
+            "pip install 'edgeopt[parquet]', or write a .csv"
+        )
+
+
+def _installed_only_path() -> list[str]:
+    """``sys.path`` without the current directory (``""`` or its path).
+
+    A configuration file is data: its ``function`` may name an installed module (or one on
+    ``PYTHONPATH``), never a file that happens to lie in the working directory.
+    """
+    cwd = os.path.realpath(os.getcwd())
+    return [p for p in sys.path if p and os.path.realpath(p) != cwd]
+
+
 def _import_function(spec: str, where: Path) -> Callable[..., Any]:
     module_name, sep, qualname = spec.partition(":")
     if not sep or not module_name or not qualname:
         raise ConfigError(
             f"{where}: function={spec!r} is invalid: expected 'package.module:function'"
         )
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        raise ConfigError(f"{where}: function={spec!r}: invalid module name {module_name!r}")
+    saved = sys.path[:]
     try:
+        sys.path[:] = _installed_only_path()
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError(
-            f"{where}: function={spec!r}: cannot import {module_name!r}: {exc}"
+            f"{where}: function={spec!r}: cannot import {module_name!r} from the installed "
+            f"packages (the current directory is not searched: a configuration file is "
+            f"data): {exc}"
         ) from exc
+    finally:
+        sys.path[:] = saved
     for part in qualname.split("."):
         if not part.isidentifier():
             raise ConfigError(f"{where}: function={spec!r}: invalid name {part!r}")
@@ -264,7 +293,7 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
                 f"{experiment!r}: expected some of {', '.join(sorted(known))}"
             )
         base = {k: list(v) for k, v in exp.grid(quick).items()}
-        func: Callable[..., Any] = exp.point
+        func: Callable[..., Any] | None = exp.point
         name = experiment
         seed = exp.seed if seed is None else seed
         repeats = exp.repeats(quick) if repeats is None else repeats
@@ -272,7 +301,7 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
         if quick:
             raise ConfigError(f"{where}: quick applies only with 'experiment'")
         assert function is not None
-        func = _import_function(function, where)
+        func = None  # imported last, once every other key has been checked
         name = function
         if seed is None:
             raise ConfigError(f"{where}: seed is required with 'function'")
@@ -301,6 +330,11 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     out_path = Path(output) if output else folder / f"{where.stem}.csv"
     if out_path.suffix not in (".csv", ".parquet"):
         raise ConfigError(f"{where}: output={output!r} is invalid: expected a .csv or .parquet")
+    if out_path.suffix == ".parquet":
+        _check_parquet_engine(where)
+    if func is None:
+        assert function is not None
+        func = _import_function(function, where)
     return SweepConfig(
         path=where,
         func=func,
@@ -372,6 +406,8 @@ def run_config(
     out_path = Path(output) if output is not None else cfg.output
     if out_path.suffix not in (".csv", ".parquet"):
         raise ConfigError(f"output={str(out_path)!r} is invalid: expected a .csv or .parquet")
+    if out_path.suffix == ".parquet":
+        _check_parquet_engine(out_path)
     table = run_sweep(
         cfg.func,
         cfg.grid,
