@@ -300,3 +300,20 @@ def test_script_without_main_guard_is_a_clear_error(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["2", "0"]
+
+
+def test_pool_workers_run_single_threaded_blas(monkeypatch):
+    """NumPy's OpenBLAS in a worker has one thread, though NumPy loads before the initializer."""
+    import os
+
+    from edgeopt.sweep._executors import THREAD_VARS
+    from edgeopt.sweep._testing import blas_threads_point
+
+    for var in THREAD_VARS:
+        monkeypatch.delenv(var, raising=False)
+    table = run_sweep(
+        blas_threads_point, {"i": [0, 1]}, seed=0, executor="processes", progress=False
+    )
+    assert table["threads"].tolist() == [1, 1]
+    # The driver's environment is left as it was.
+    assert not [var for var in THREAD_VARS if var in os.environ]

@@ -206,12 +206,31 @@ def _ping() -> int:
 
 @contextlib.contextmanager
 def _main_without_fake_file() -> Iterator[None]:
-    """Hide a ``__main__.__file__`` that is not a file (``python - < script``, ``-c``...).
+    """Prepare the driver for starting ``spawn`` workers (used around every pool call).
 
-    A ``spawn`` worker re-imports the main module from that path; when it is ``<stdin>``
-    the worker cannot start.  Nothing defined in such a main module could be sent to a
-    worker anyway, so hiding it while workers start loses nothing.
+    * The thread-pool variables of :data:`THREAD_VARS` are set to 1 (where the user has not
+      set them) while workers may start: a spawned worker loads NumPy's OpenBLAS while it
+      unpickles its initializer, before the initializer runs, so only the environment it
+      inherits can limit that pool.  The driver's own value is restored afterwards (its
+      libraries are loaded already and do not read the variables again).
+    * A ``__main__.__file__`` that is not a file (``python - < script``, ``-c``...) is
+      hidden: a ``spawn`` worker re-imports the main module from that path and cannot
+      start when it is ``<stdin>``.  Nothing defined in such a main module could be sent
+      to a worker anyway, so hiding it loses nothing.
     """
+    added = [var for var in THREAD_VARS if var not in os.environ]
+    for var in added:
+        os.environ[var] = "1"
+    try:
+        with _hide_fake_main_file():
+            yield
+    finally:
+        for var in added:
+            os.environ.pop(var, None)
+
+
+@contextlib.contextmanager
+def _hide_fake_main_file() -> Iterator[None]:
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     fake = (

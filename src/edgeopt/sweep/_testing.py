@@ -51,3 +51,11 @@ def crash_point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, f
     if params.get("crash"):
         os._exit(3)
     return {"v": float(rng.random())}
+
+
+def blas_threads_point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, int]:
+    """The largest thread count of the BLAS/OpenMP pools loaded in this process."""
+    from threadpoolctl import threadpool_info
+
+    counts = [int(info["num_threads"]) for info in threadpool_info()]
+    return {"threads": max(counts, default=1)}
