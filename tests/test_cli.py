@@ -122,6 +122,30 @@ def _plot_nothing(table, out_dir: Path) -> list[Path]:
     return []
 
 
+def test_reproduce_all_checks_the_scheduler_once_before_any_experiment(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as sock:  # a free port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "out"
+    status = main(
+        [
+            "reproduce",
+            "--all",
+            "--quick",
+            "--scheduler",
+            f"tcp://127.0.0.1:{port}",
+            "--out",
+            str(out),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("unreachable") == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_reproduce_all_runs_every_experiment_and_reports_failures(tmp_path, monkeypatch, capsys):
     good = Experiment("good", "works", toy_point, lambda q: {"a": [1, 2]}, _plot_nothing)
     bad = Experiment("bad", "fails", toy_point, lambda q: {"a": [1], "fail": [True]}, _plot_nothing)

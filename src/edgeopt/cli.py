@@ -16,13 +16,14 @@ Examples
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from edgeopt import __version__
-from edgeopt.errors import EdgeoptError
+from edgeopt.errors import ConfigError, EdgeoptError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,12 +108,20 @@ def _summary_line(info: dict[str, Any]) -> str:
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from edgeopt.experiments import registry
     from edgeopt.experiments._runner import reproduce
-    from edgeopt.sweep._executors import parse_executor
+    from edgeopt.sweep._executors import connect_timeout, parse_executor, probe
 
     if args.all == (args.name is not None):
         print("edgeopt reproduce: give exactly one of NAME or --all", file=sys.stderr)
         return 2
-    parse_executor(args.scheduler)  # a usage error before any experiment runs
+    spec = parse_executor(args.scheduler)  # a usage error before any experiment runs
+    if spec.kind == "address":  # an unreachable scheduler: one clear error, exit status 2
+        assert spec.address is not None
+        probe(spec.address, connect_timeout())
+    if spec.kind in ("dask", "address") and importlib.util.find_spec("distributed") is None:
+        raise ConfigError(
+            f"--scheduler {args.scheduler}: the Dask executors need the dask extra: "
+            "pip install 'edgeopt[dask]'"
+        )
     names = list(registry()) if args.all else [args.name]
     status = 0
     for name in names:
