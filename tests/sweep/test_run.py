@@ -317,3 +317,11 @@ def test_pool_workers_run_single_threaded_blas(monkeypatch):
     assert table["threads"].tolist() == [1, 1]
     # The driver's environment is left as it was.
     assert not [var for var in THREAD_VARS if var in os.environ]
+
+
+def test_store_under_a_file_is_a_config_error_before_any_work(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match="is a file, expected a folder"):
+        run_sweep(toy_point, {"a": [1]}, seed=0, executor="serial", store=blocker / "s.sqlite")
+    assert blocker.read_text() == "not a folder"

@@ -77,6 +77,14 @@ class ResultStore:
         p = Path(path)
         if p.is_dir():
             raise ConfigError(f"store={str(path)!r} is a folder: expected a file path")
+        for parent in p.parents:  # the folder must be creatable: no file in the way
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ConfigError(
+                        f"store={str(path)!r} is invalid: {str(parent)!r} is a file, "
+                        "expected a folder"
+                    )
+                break
         if not p.exists():
             return
         try:
