@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from edgeopt._validation import check_array, check_choice, check_int, check_rng, check_scalar
 from edgeopt.channel.pathloss import PATHLOSS_MODELS, pathloss_db
 from edgeopt.errors import InvalidInputError
+from edgeopt.units import db_to_lin
 
 __all__ = [
     "FADING_MODELS",
@@ -138,7 +139,7 @@ def rician(shape: Any, k_factor_db: Any, rng: Any) -> NDArray[np.complex128]:
     shp = _check_shape(shape)
     k_db = check_scalar(k_factor_db, "k_factor_db", low=-300.0, high=300.0)
     gen = check_rng(rng)
-    k_lin = 10.0 ** (k_db / 10.0)
+    k_lin = float(db_to_lin(k_db))
     phase = gen.uniform(0.0, 2.0 * np.pi, size=shp)
     scatter = rayleigh(shp, gen)
     los = np.sqrt(k_lin / (k_lin + 1.0)) * np.exp(1j * phase)
@@ -288,7 +289,7 @@ def uplink_channels(
     gain_db = -pl_db
     if sigma > 0.0:
         gain_db = gain_db + lognormal_shadowing_db(lead, sigma, gen)
-    amplitude = np.sqrt(10.0 ** (gain_db / 10.0))
+    amplitude = np.sqrt(db_to_lin(gain_db))
     shape = (*lead, n_ant)
     if fading == "rayleigh":
         small = rayleigh(shape, gen)

@@ -35,6 +35,7 @@ from edgeopt.aircomp import (
 )
 from edgeopt.channel import rayleigh
 from edgeopt.experiments._base import Experiment
+from edgeopt.units import db_to_lin, lin_to_db
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,7 +97,7 @@ def selection_point(params: dict[str, Any], rng: np.random.Generator) -> dict[st
     >>> row["selected_dc"], round(row["floor_formula"], 3)
     (6, 5.429)
     """
-    gamma = 10 ** (float(params["mse_target_db"]) / 10)
+    gamma = float(db_to_lin(float(params["mse_target_db"])))
     k = int(params["num_devices"])
     n = int(params["num_antennas"])
     h = rayleigh((k, n), rng)  # the draw shared by every method
@@ -176,7 +177,7 @@ def selection_plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
                 markersize=4,
             )
         fine = np.linspace(x.min(), x.max(), 200)
-        ax.plot(fine, k * np.exp(-1.0 / 10 ** (fine / 10)), "k:", label=r"$K e^{-1/\gamma}$")
+        ax.plot(fine, k * np.exp(-1.0 / db_to_lin(fine)), "k:", label=r"$K e^{-1/\gamma}$")
         ax.set_xlabel(r"target MSE $\gamma$ (dB)")
         ax.set_ylabel("selected devices")
         ax.set_title(f"N = {int(sub['num_antennas'].iloc[0])}, K = {k}")
@@ -244,10 +245,8 @@ def baa_point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any
     return {
         "truncation_mc": float(np.mean(~res.participating)),
         "truncation_closed": baa_truncation_ratio(g),
-        "receive_snr_mc_db": float(10 * np.log10(rho_mc / BAA_NOISE_W)),
-        "receive_snr_closed_db": float(
-            10 * np.log10(baa_power_scaling(g, BAA_POWER_W) / BAA_NOISE_W)
-        ),
+        "receive_snr_mc_db": float(lin_to_db(rho_mc / BAA_NOISE_W)),
+        "receive_snr_closed_db": float(lin_to_db(baa_power_scaling(g, BAA_POWER_W) / BAA_NOISE_W)),
         "tx_power_mc_w": float(np.mean(np.abs(res.coefficients) ** 2)),
     }
 
@@ -277,7 +276,7 @@ def baa_plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     a1.plot(fine, [baa_truncation_ratio(v) for v in fine], "k-", label=r"$1 - e^{-g}$")
     a1.plot(g, mc["truncation_mc"], "o", label="Monte Carlo")
     a1.set_ylabel("truncation ratio")
-    snr = [10 * np.log10(baa_power_scaling(v, BAA_POWER_W) / BAA_NOISE_W) for v in fine]
+    snr = [float(lin_to_db(baa_power_scaling(v, BAA_POWER_W) / BAA_NOISE_W)) for v in fine]
     a2.plot(fine, snr, "k-", label=r"$P / (E_1(g)\,\sigma^2)$")
     a2.plot(g, mc["receive_snr_mc_db"], "o", label="Monte Carlo")
     a2.set_ylabel("receive SNR (dB)")

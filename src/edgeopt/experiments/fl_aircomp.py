@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from edgeopt.experiments._base import Experiment
+from edgeopt.units import db_to_lin
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,8 +94,8 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
 
     scheme = str(params["scheme"])
     power_w = 1.0
-    noise_w = power_w / 10 ** (float(params["snr_db"]) / 10)
-    target = 10 ** ((float(params["normalized_target_db"]) - float(params["snr_db"])) / 10)
+    noise_w = power_w / float(db_to_lin(float(params["snr_db"])))
+    target = float(db_to_lin(float(params["normalized_target_db"]) - float(params["snr_db"])))
     if scheme == "ideal":
         agg: Any = IdealAggregation()
     else:

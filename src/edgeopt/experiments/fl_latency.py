@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from edgeopt.experiments._base import Experiment
+from edgeopt.units import db_to_lin
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,7 +91,7 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
 
     scheme = str(params["scheme"])
     power_w = 0.1
-    noise_w = power_w / 10 ** (SNR_DB / 10)
+    noise_w = power_w / float(db_to_lin(SNR_DB))
     agg: Any
     if scheme == "aircomp":
         target = noise_w / power_w  # normalized target gamma P / sigma^2 = 0 dB

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from edgeopt._validation import check_int, check_rng, check_scalar
+from edgeopt.units import db_to_lin
 
 __all__ = ["rayleigh_outage"]
 
@@ -61,7 +62,7 @@ def rayleigh_outage(params: dict[str, Any], rng: Any) -> dict[str, float]:
     snr_db = check_scalar(params.get("snr_db"), "params['snr_db']")
     rate = check_scalar(params.get("rate_bps_hz"), "params['rate_bps_hz']", positive=True)
     n = check_int(params.get("num_samples", 10_000), "params['num_samples']")
-    snr = 10.0 ** (snr_db / 10.0)
+    snr = float(db_to_lin(snr_db))
     threshold = (2.0**rate - 1.0) / snr
     gain = gen.exponential(1.0, size=n)
     p_exact = -math.expm1(-threshold)
