@@ -7,7 +7,7 @@ OUT ?= out
 
 .PHONY: run test setup lint typecheck docs pytest bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install torch==2.13.0
 	$(BIN)/python -m pip install -e ".[all]"
@@ -19,10 +19,10 @@ run: $(STAMP)
 	$(BIN)/edgeopt reproduce --all --out $(OUT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks experiments models
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src/edgeopt
+	$(BIN)/mypy
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html -q docs docs/_build/html

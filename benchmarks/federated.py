@@ -70,7 +70,7 @@ from edgeopt.federated._batched import (
     train_batched,
     train_sequential,
 )
-from edgeopt.federated.models import init_parameters
+from edgeopt.nn.models import init_parameters
 
 #: Consecutive rounds of one path per timing block.
 BLOCK = 5

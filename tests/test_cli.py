@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from edgeopt.experiments import Experiment, registry
 
 import edgeopt
-import edgeopt.experiments as experiments_pkg
+from edgeopt import repro
 from edgeopt.cli import main
-from edgeopt.experiments import Experiment, registry
 from edgeopt.sweep._testing import toy_point
 
 CONFIG = """
@@ -149,7 +149,7 @@ def test_reproduce_all_checks_the_scheduler_once_before_any_experiment(tmp_path,
 def test_reproduce_all_runs_every_experiment_and_reports_failures(tmp_path, monkeypatch, capsys):
     good = Experiment("good", "works", toy_point, lambda q: {"a": [1, 2]}, _plot_nothing)
     bad = Experiment("bad", "fails", toy_point, lambda q: {"a": [1], "fail": [True]}, _plot_nothing)
-    monkeypatch.setattr(experiments_pkg, "registry", lambda: {"bad": bad, "good": good})
+    monkeypatch.setattr(repro, "registry", lambda: {"bad": bad, "good": good})
     status = main(
         [
             "reproduce",

@@ -70,9 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_list() -> int:
-    from edgeopt.experiments import registry
+    from edgeopt import repro
 
-    for name, exp in registry().items():
+    for name, exp in repro.registry().items():
         print(f"{name:24s} {exp.summary}")
     return 0
 
@@ -106,8 +106,8 @@ def _summary_line(info: dict[str, Any]) -> str:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from edgeopt.experiments import registry
-    from edgeopt.experiments._runner import reproduce
+    from edgeopt import repro
+    from edgeopt._validation import check_choice
     from edgeopt.sweep._executors import connect_timeout, parse_executor, probe
 
     if args.all == (args.name is not None):
@@ -122,12 +122,14 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             f"--scheduler {args.scheduler}: the Dask executors need the dask extra: "
             "pip install 'edgeopt[dask]'"
         )
-    names = list(registry()) if args.all else [args.name]
+    reg = repro.registry()
+    targets = list(reg.values()) if args.all else [reg[check_choice(args.name, "name", reg)]]
     status = 0
-    for name in names:
+    for exp in targets:
+        name = exp.name
         try:
-            result = reproduce(
-                name,
+            result = repro.reproduce(
+                exp,
                 out_dir=args.out,
                 quick=args.quick,
                 executor=args.scheduler,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from edgeopt.experiments import registry
 from edgeopt.experiments.aircomp_selection import (
     baa_grid,

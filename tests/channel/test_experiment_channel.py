@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from edgeopt.channel import outage_probability, rayleigh_ergodic_capacity
 from edgeopt.experiments import get_experiment
 from edgeopt.experiments.channel import EXPERIMENT, grid, plot, point
+
+from edgeopt.channel import outage_probability, rayleigh_ergodic_capacity
 
 
 def test_registered_under_its_name() -> None:
@@ -64,7 +64,7 @@ def test_quick_run_and_plot(tmp_path: Path) -> None:
 def test_reproduce_quick_through_the_runner(tmp_path: Path) -> None:
     import pandas as pd
 
-    from edgeopt.experiments._runner import reproduce
+    from edgeopt.repro._reproduce import reproduce
 
     result = reproduce("channel", out_dir=tmp_path, quick=True, executor="serial")
     assert result.failures == 0 and result.plot_error is None

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from edgeopt.errors import InvalidInputError
 from edgeopt.federated import Dataset, build_model, digits_dataset, partition, synthetic_dataset
-from edgeopt.federated.models import init_parameters
+from edgeopt.nn.models import init_parameters
 
 
 def test_digits_split_is_fixed_stratified_and_scaled():

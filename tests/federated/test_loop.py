@@ -297,8 +297,8 @@ def test_builtin_batched_forward_matches_vmap_and_sequential(name):
         train_batched,
         train_sequential,
     )
-    from edgeopt.federated.models import init_parameters
     from edgeopt.federated.partition import partition
+    from edgeopt.nn.models import init_parameters
 
     ds = digits_dataset()
     rng = np.random.default_rng(8)

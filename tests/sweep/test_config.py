@@ -7,9 +7,9 @@ import socket
 from pathlib import Path
 
 import pytest
+from edgeopt.experiments import registry
 
 from edgeopt.errors import ConfigError
-from edgeopt.experiments import registry
 from edgeopt.sweep import load_config, run_config, run_sweep
 from edgeopt.sweep._testing import toy_point
 from edgeopt.sweep.demo import rayleigh_outage

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from edgeopt.experiments import Experiment
 
 import edgeopt
 from edgeopt.errors import ConfigError, InvalidInputError
-from edgeopt.experiments import Experiment
-from edgeopt.experiments._runner import reproduce
+from edgeopt.repro._reproduce import reproduce
 from edgeopt.sweep._io import atomic_path, write_text_atomic
 from edgeopt.sweep._testing import toy_point
 

@@ -27,8 +27,8 @@ from edgeopt.federated.compress import QSGD, Compressor, SignSGD, TopK
 from edgeopt.federated.data import Dataset, digits_dataset, synthetic_dataset
 from edgeopt.federated.history import History
 from edgeopt.federated.loop import run_fedavg
-from edgeopt.federated.models import MODELS, build_model
 from edgeopt.federated.partition import PARTITIONS, partition
+from edgeopt.nn import MODELS, build_model
 
 __all__ = [
     "run_fedavg",

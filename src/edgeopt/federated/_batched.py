@@ -3,11 +3,11 @@
 Two batched implementations share one entry point, :func:`train_batched`:
 
 * the built-in models run on parameters stacked along a leading client axis.  The dense
-  ones (:class:`~edgeopt.federated.models.LogisticRegression`,
-  :class:`~edgeopt.federated.models.MLP`) use a written-out backward pass: batched matrix
+  ones (:class:`~edgeopt.nn.models.LogisticRegression`,
+  :class:`~edgeopt.nn.models.MLP`) use a written-out backward pass: batched matrix
   products (``baddbmm``) forward, the softmax cross-entropy gradient, and each weight
   updated in place by ``W ← W − lr·xᵀδ`` (``baddbmm_``), with the per-step activations in
-  buffers reused across steps.  :class:`~edgeopt.federated.models.SmallCNN` runs a
+  buffers reused across steps.  :class:`~edgeopt.nn.models.SmallCNN` runs a
   client-batched forward (grouped convolutions, ``groups=K``) and differentiates the sum of
   the clients' losses once by autograd, which gives every client its own gradient because
   client ``k``'s loss depends only on its own slice;
@@ -128,7 +128,7 @@ def _bconv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.T
 
 def _dense_layers(model: nn.Module) -> list[str] | None:
     """Module names of the Linear layers of a built-in dense model (ReLU between), else None."""
-    from edgeopt.federated.models import MLP, LogisticRegression
+    from edgeopt.nn.models import MLP, LogisticRegression
 
     kind = type(model)
     if kind is LogisticRegression:
@@ -215,7 +215,7 @@ def batched_logits(
     operations.  With ``transposed=True`` the Linear weights are given as ``(K, in, out)``
     (the layout in which their gradients come out contiguous, see :func:`train_batched`).
     """
-    from edgeopt.federated.models import MLP, LogisticRegression, SmallCNN
+    from edgeopt.nn.models import MLP, LogisticRegression, SmallCNN
 
     if not transposed:
         names = set(_linear_weights(model))

@@ -21,9 +21,9 @@ from edgeopt.federated._batched import (
 from edgeopt.federated.aggregation import Aggregation
 from edgeopt.federated.data import resolve_dataset
 from edgeopt.federated.history import History
-from edgeopt.federated.models import build_model, init_parameters
 from edgeopt.federated.partition import PARTITIONS
 from edgeopt.federated.partition import partition as partition_fn
+from edgeopt.nn.models import build_model, init_parameters
 
 __all__ = ["run_fedavg", "resolve_device"]
 
@@ -143,7 +143,7 @@ def run_fedavg(
         A callable is a factory with no arguments returning an ``nn.Module`` from
         ``(B, input_dim)`` features to logits, without batch-statistics buffers; it runs
         with torch's CPU generator seeded from ``seed`` (see
-        :func:`~edgeopt.federated.models.build_model`), so the initial model is a function
+        :func:`~edgeopt.nn.models.build_model`), so the initial model is a function
         of ``seed`` alone.
     num_clients : int >= 1
     partition : {"iid", "label_shards", "dirichlet"}

@@ -20,7 +20,7 @@ from edgeopt.channel import (
     outage_probability,
     rayleigh_ergodic_capacity,
 )
-from edgeopt.experiments._base import Experiment
+from edgeopt.repro import Experiment
 from edgeopt.units import db_to_lin
 
 if TYPE_CHECKING:

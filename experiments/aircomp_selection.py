@@ -34,7 +34,7 @@ from edgeopt.aircomp import (
     truncated_channel_inversion,
 )
 from edgeopt.channel import rayleigh
-from edgeopt.experiments._base import Experiment
+from edgeopt.repro import Experiment
 from edgeopt.units import db_to_lin, lin_to_db
 
 if TYPE_CHECKING:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from edgeopt._validation import check_bool
 from edgeopt.errors import InvalidInputError
-from edgeopt.experiments._base import Experiment
+from edgeopt.repro._experiment import Experiment
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -208,7 +208,7 @@ def reproduce(
 
     >>> import tempfile
     >>> from edgeopt.experiments import Experiment
-    >>> from edgeopt.experiments._runner import reproduce
+    >>> from edgeopt.repro._reproduce import reproduce
     >>> from edgeopt.sweep.demo import rayleigh_outage
     >>> exp = Experiment(name="outage", summary="Rayleigh outage", point=rayleigh_outage,
     ...                  grid=lambda quick: {"snr_db": [0, 10], "rate_bps_hz": [1.0]},
@@ -218,7 +218,7 @@ def reproduce(
     (0, ['data.csv', 'manifest.json'])
     """
     from edgeopt import __version__
-    from edgeopt.experiments import get_experiment
+    from edgeopt.repro._registry import get_experiment
     from edgeopt.sweep import run_sweep, to_csv
     from edgeopt.sweep._executors import parse_executor
     from edgeopt.sweep._io import write_text_atomic

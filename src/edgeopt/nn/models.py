@@ -56,7 +56,7 @@ class LogisticRegression(nn.Module):
         Examples
         --------
         >>> import torch
-        >>> from edgeopt.federated.models import LogisticRegression
+        >>> from edgeopt.nn.models import LogisticRegression
         >>> LogisticRegression(5, 3)(torch.zeros(4, 5)).shape
         torch.Size([4, 3])
         """
@@ -97,7 +97,7 @@ class MLP(nn.Module):
         Examples
         --------
         >>> import torch
-        >>> from edgeopt.federated.models import MLP
+        >>> from edgeopt.nn.models import MLP
         >>> MLP(5, 3, hidden=8)(torch.zeros(4, 5)).shape
         torch.Size([4, 3])
         """
@@ -148,7 +148,7 @@ class SmallCNN(nn.Module):
         Examples
         --------
         >>> import torch
-        >>> from edgeopt.federated.models import SmallCNN
+        >>> from edgeopt.nn.models import SmallCNN
         >>> SmallCNN(10)(torch.zeros(4, 64)).shape
         torch.Size([4, 10])
         """
@@ -199,7 +199,7 @@ def build_model(
     Examples
     --------
     >>> import torch
-    >>> from edgeopt.federated.models import build_model
+    >>> from edgeopt.nn.models import build_model
     >>> sum(p.numel() for p in build_model("mlp", 64, 10, rng=0).parameters())
     4810
     >>> a, b = build_model("mlp", 64, 10, rng=3), build_model("mlp", 64, 10, rng=3)
@@ -279,7 +279,7 @@ def init_parameters(module: nn.Module, rng: Any) -> None:
     Examples
     --------
     >>> import numpy as np
-    >>> from edgeopt.federated.models import MLP, init_parameters
+    >>> from edgeopt.nn.models import MLP, init_parameters
     >>> a, b = MLP(4, 2), MLP(4, 2)
     >>> init_parameters(a, np.random.default_rng(1)); init_parameters(b, np.random.default_rng(1))
     >>> bool(all((p == q).all() for p, q in zip(a.parameters(), b.parameters())))

@@ -18,7 +18,7 @@ SNR; the target is ``γ = 10^((normalized_target_db − snr_db)/10)``), ``rounds
 
 Outputs: one point is one training run.  Scalars (``final_accuracy``, ``mean_selected``,
 ``median_mse``, totals) and the per-round curves as a JSON string column ``curve_json``
-(round 0 first; see :mod:`edgeopt.federated._experiments`), decoded by :func:`plot`.
+(round 0 first; see :mod:`edgeopt.experiments._fl`), decoded by :func:`plot`.
 
 Full run: 24 points × 2 repeats (the curves are averaged over repeats).  Run it with
 ``edgeopt reproduce fl_aircomp`` (``--quick``: one SNR, one target, 5 rounds, 1 repeat).
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edgeopt.experiments._base import Experiment
+from edgeopt.repro import Experiment
 from edgeopt.units import db_to_lin
 
 if TYPE_CHECKING:
@@ -89,8 +89,9 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         ``median_mse``, ``total_latency_s``, ``total_energy_j``, ``total_uplink_bits``,
         ``curve_json``.
     """
+    from edgeopt.experiments._fl import summarize
+
     from edgeopt.federated import AirCompAggregation, IdealAggregation, run_fedavg
-    from edgeopt.federated._experiments import summarize
 
     scheme = str(params["scheme"])
     power_w = 1.0
@@ -131,8 +132,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from edgeopt.federated._experiments import mean_curves, save_figure
+    from edgeopt.experiments._fl import mean_curves, save_figure
 
     curves = mean_curves(table, ["snr_db", "normalized_target_db", "scheme"])
     snrs = sorted({k[0] for k in curves}, reverse=True)

@@ -9,7 +9,7 @@ reports its exact message length (:mod:`edgeopt.federated.compress`); the curves
 accuracy against the cumulative bits sent by all devices (log scale).
 
 One point is one training run; the per-round curves travel in the string column
-``curve_json`` (see :mod:`edgeopt.federated._experiments`).
+``curve_json`` (see :mod:`edgeopt.experiments._fl`).
 
 Run it with ``edgeopt reproduce fl_compression`` (``--quick``: 5 rounds, 4 compressors).
 """
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from edgeopt.errors import InvalidInputError
-from edgeopt.experiments._base import Experiment
+from edgeopt.repro import Experiment
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,8 +89,9 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     dict
         Scalars (``final_accuracy``, ``total_uplink_bits``, ...) and ``curve_json``.
     """
+    from edgeopt.experiments._fl import summarize
+
     from edgeopt.federated import DigitalAggregation, run_fedavg
-    from edgeopt.federated._experiments import summarize
 
     power_w = 0.1
     agg = DigitalAggregation(1e6, power_w, power_w / 10.0, compressor=_make(params["compressor"]))
@@ -122,8 +123,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from edgeopt.federated._experiments import mean_curves, save_figure
+    from edgeopt.experiments._fl import mean_curves, save_figure
 
     curves = mean_curves(table, ["compressor"])
     fig, (ax_bits, ax_round) = plt.subplots(1, 2, figsize=(9.0, 3.6))

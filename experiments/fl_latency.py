@@ -15,7 +15,7 @@ AirComp's round time does not grow with K, TDMA's grows linearly; compression di
 the payload ratio.  The curves show accuracy against cumulative latency (log scale).
 
 One point is one training run; the per-round curves travel in the string column
-``curve_json`` (see :mod:`edgeopt.federated._experiments`).
+``curve_json`` (see :mod:`edgeopt.experiments._fl`).
 
 Run it with ``edgeopt reproduce fl_latency`` (``--quick``: K = 10 and 50, 5 rounds).
 """
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edgeopt.experiments._base import Experiment
+from edgeopt.repro import Experiment
 from edgeopt.units import db_to_lin
 
 if TYPE_CHECKING:
@@ -81,13 +81,14 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     dict
         Scalars (``final_accuracy``, ``total_latency_s``, ...) and ``curve_json``.
     """
+    from edgeopt.experiments._fl import summarize
+
     from edgeopt.federated import (
         QSGD,
         AirCompAggregation,
         DigitalAggregation,
         run_fedavg,
     )
-    from edgeopt.federated._experiments import summarize
 
     scheme = str(params["scheme"])
     power_w = 0.1
@@ -129,8 +130,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from edgeopt.federated._experiments import mean_curves, save_figure
+    from edgeopt.experiments._fl import mean_curves, save_figure
 
     curves = mean_curves(table, ["num_clients", "scheme"])
     ks = sorted({k[0] for k in curves})

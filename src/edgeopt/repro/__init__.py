@@ -1,0 +1,37 @@
+"""The reproduce machinery: experiments, their registry, and ``reproduce``.
+
+An :class:`Experiment` is a sweep (a point function, a grid, repeats, a root seed) plus a
+plot function.  :func:`reproduce` runs it through :func:`edgeopt.sweep.run_sweep` and writes
+``OUT/NAME/`` (figures, ``data.csv``, ``manifest.json``), every file atomically, and returns
+a :class:`ReproduceResult`.
+
+The figure modules themselves are content, not machinery: they live in the package
+``edgeopt.experiments`` (the ``experiments/`` folder of the source tree) and are found
+through the entry-point group ``edgeopt.experiments``.  Any installed distribution can add
+its own experiments by declaring an entry point in that group that names a module (which
+defines ``EXPERIMENT`` or ``EXPERIMENTS``) or a package (whose public submodules do).
+
+Examples
+--------
+>>> from edgeopt.repro import get_experiment, registry
+>>> "channel" in registry()
+True
+>>> get_experiment("channel").name
+'channel'
+"""
+
+from __future__ import annotations
+
+from edgeopt.repro._experiment import Experiment
+from edgeopt.repro._registry import ENTRY_POINT_GROUP, get_experiment, registry
+from edgeopt.repro._reproduce import ReproduceResult, manifest_packages, reproduce
+
+__all__ = [
+    "Experiment",
+    "ReproduceResult",
+    "ENTRY_POINT_GROUP",
+    "registry",
+    "get_experiment",
+    "reproduce",
+    "manifest_packages",
+]
