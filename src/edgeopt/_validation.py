@@ -21,6 +21,8 @@ from numpy.typing import NDArray
 from edgeopt.errors import InvalidInputError
 
 __all__ = [
+    "invalid_input",
+    "invalid_inputs",
     "check_rng",
     "check_array",
     "check_complex_array",
@@ -41,8 +43,58 @@ def _show(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _fail(name: str, value: Any, expected: str) -> InvalidInputError:
+def invalid_input(name: str, value: Any, expected: str) -> InvalidInputError:
+    """The standard error for one bad argument; the one way to build its message.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name as the user wrote it (``"power_w"``, ``"options['eps']"``).
+    value : Any
+        The value received (shown shortened: arrays by shape and dtype).
+    expected : str
+        What would have been accepted (``"a positive number"``).
+
+    Returns
+    -------
+    InvalidInputError
+        To be raised by the caller: ``raise invalid_input("k", k, "an integer >= 1")``.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import invalid_input
+    >>> str(invalid_input("power_w", -1.0, "a positive number"))
+    'power_w=-1.0 is invalid: expected a positive number'
+    """
     return InvalidInputError(f"{name}={_show(value)} is invalid: expected {expected}")
+
+
+def invalid_inputs(names: str, expected: str) -> InvalidInputError:
+    """The standard error for arguments that are each valid but not together.
+
+    Parameters
+    ----------
+    names : str
+        The arguments involved, comma separated, each with what matters of its value
+        (``"min_radius_m=50.0, radius_m=10.0"``).
+    expected : str
+        The relation that should hold (``"min_radius_m < radius_m"``).
+
+    Returns
+    -------
+    InvalidInputError
+        To be raised by the caller.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import invalid_inputs
+    >>> str(invalid_inputs("min_radius_m=50.0, radius_m=10.0", "min_radius_m < radius_m"))
+    'min_radius_m=50.0, radius_m=10.0 are invalid: expected min_radius_m < radius_m'
+    """
+    return InvalidInputError(f"{names} are invalid: expected {expected}")
+
+
+_fail = invalid_input
 
 
 def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
