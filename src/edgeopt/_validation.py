@@ -12,17 +12,25 @@ This module is private: its names may change without notice.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt.errors import InvalidInputError
+from edgeopt.errors import ConfigError, InvalidInputError, ModelRangeWarning
 
 __all__ = [
     "invalid_input",
     "invalid_inputs",
+    "missing_input",
+    "invalid_config",
+    "invalid_configs",
+    "warn_model_range",
+    "check_shape",
+    "check_options",
     "check_rng",
     "check_array",
     "check_complex_array",
@@ -92,6 +100,133 @@ def invalid_inputs(names: str, expected: str) -> InvalidInputError:
     'min_radius_m=50.0, radius_m=10.0 are invalid: expected min_radius_m < radius_m'
     """
     return InvalidInputError(f"{names} are invalid: expected {expected}")
+
+
+def missing_input(name: str, expected: str) -> InvalidInputError:
+    """The standard error for an argument or option that is required but was not given.
+
+    Parameters
+    ----------
+    name : str
+        The missing argument's name.
+    expected : str
+        What should have been given, and why it is needed.
+
+    Returns
+    -------
+    InvalidInputError
+        To be raised by the caller.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import missing_input
+    >>> str(missing_input("k_factor_db", "a K-factor in dB with fading='rician'"))
+    "k_factor_db is missing: expected a K-factor in dB with fading='rician'"
+    """
+    return InvalidInputError(f"{name} is missing: expected {expected}")
+
+
+def _where(where: str | Path | None) -> str:
+    return "" if where is None else f"{where}: "
+
+
+def invalid_config(where: str | Path | None, key: str, value: Any, expected: str) -> ConfigError:
+    """The standard error for one bad entry of a configuration (a TOML file, a grid, a store).
+
+    Parameters
+    ----------
+    where : str, pathlib.Path or None
+        Where the entry was read: a file and its position (``"sweep.toml"``,
+        ``"sweep.toml [grid]"``), or ``None`` for a value given as an argument or in the
+        environment.
+    key : str
+        The entry's name (``"repeats"``, ``"grid['snr_db']"``, ``"store"``).
+    value : Any
+        The value found (shown shortened).
+    expected : str
+        What would have been accepted.
+
+    Returns
+    -------
+    ConfigError
+        To be raised by the caller.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import invalid_config
+    >>> str(invalid_config("sweep.toml", "repeats", 0, "an integer >= 1"))
+    'sweep.toml: repeats=0 is invalid: expected an integer >= 1'
+    >>> str(invalid_config(None, "executor", "gpu", "one of 'serial', 'processes'"))
+    "executor='gpu' is invalid: expected one of 'serial', 'processes'"
+    """
+    return ConfigError(f"{_where(where)}{key}={_show(value)} is invalid: expected {expected}")
+
+
+def invalid_configs(where: str | Path | None, names: str, expected: str) -> ConfigError:
+    """The standard error for configuration entries that are each valid but not together.
+
+    Also for a configuration that cannot be used as a whole (an unreadable or malformed
+    file): ``names`` then says what was found.
+
+    Parameters
+    ----------
+    where : str, pathlib.Path or None
+        Where the entries were read (see :func:`invalid_config`).
+    names : str
+        The entries involved, comma separated, with what matters of their values.
+    expected : str
+        The relation that should hold, or what the file should be.
+
+    Returns
+    -------
+    ConfigError
+        To be raised by the caller.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import invalid_configs
+    >>> str(invalid_configs("sweep.toml", "experiment, function", "exactly one of them"))
+    'sweep.toml: experiment, function are invalid: expected exactly one of them'
+    """
+    return ConfigError(f"{_where(where)}{names} are invalid: expected {expected}")
+
+
+def warn_model_range(
+    name: str, value: Any, model: str, expected: str, *, stacklevel: int = 2
+) -> None:
+    """Warn that a valid input lies outside the range in which a model holds.
+
+    Issues a :class:`~edgeopt.errors.ModelRangeWarning`; the computation goes on.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name.
+    value : Any
+        The offending value (for an array, the entry furthest out of range).
+    model : str
+        The model, as the user named it (``"path loss model '3gpp-macro'"``).
+    expected : str
+        The model's range and where it comes from.
+    stacklevel : int
+        As in :func:`warnings.warn`, counted from the caller of this function (2: the
+        caller's caller, the user's line for a public function).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from edgeopt._validation import warn_model_range
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_model_range("distance_m", 0.1, "path loss model 'x'", "distances >= 1 m")
+    >>> str(caught[0].message)
+    "distance_m=0.1 is outside the range of path loss model 'x': expected distances >= 1 m"
+    """
+    warnings.warn(
+        f"{name}={_show(value)} is outside the range of {model}: expected {expected}",
+        ModelRangeWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 _fail = invalid_input
@@ -178,7 +313,7 @@ def check_array(
             name, value, "a real number or array of real numbers (not bool, complex or text)"
         )
     arr = arr.astype(np.float64, copy=False)
-    _check_shape(arr, value, name, ndim, shape, allow_empty)
+    _check_layout(arr, value, name, ndim, shape, allow_empty)
     if not np.all(np.isfinite(arr)):
         raise _fail(name, value, "finite values (no NaN or inf)")
     if positive and np.any(arr <= 0):
@@ -194,16 +329,15 @@ def check_complex_array(
     *,
     ndim: int | Iterable[int] | None = None,
     shape: tuple[int | None, ...] | None = None,
-    require_complex: bool = True,
     allow_empty: bool = True,
 ) -> NDArray[np.complex128]:
     """Convert ``value`` to a finite complex128 array.
 
     Parameters
     ----------
-    value : array_like
-        Complex numbers.  With ``require_complex=True`` (the default) a real-valued array is
-        rejected, since a real "channel" is almost always a units or layout mistake.
+    value : array_like of real or complex numbers
+        A NumPy array, a (nested) list, a CPU torch tensor...  A real-valued array is a
+        complex one with zero imaginary parts and is cast to complex128.
     name : str
     ndim, shape, allow_empty
         As in :func:`check_array`.
@@ -215,6 +349,13 @@ def check_complex_array(
     Raises
     ------
     InvalidInputError
+        Bools, text or other non-numbers, NaN or inf, wrong shape.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import check_complex_array
+    >>> check_complex_array([[1.0, 0.5]], "channels", ndim=2)
+    array([[1. +0.j, 0.5+0.j]])
     """
     if isinstance(value, str | bytes) or value is None:
         raise _fail(name, value, "an array of complex numbers")
@@ -222,18 +363,16 @@ def check_complex_array(
         arr = np.asarray(value)
     except Exception as exc:
         raise _fail(name, value, "an array of complex numbers") from exc
-    if arr.dtype == object or arr.dtype.kind not in "biufc":
-        raise _fail(name, value, "an array of complex numbers")
-    if require_complex and arr.dtype.kind != "c":
-        raise _fail(name, value, "a complex-valued array (dtype complex64/complex128)")
+    if arr.dtype == object or arr.dtype.kind not in "iufc":
+        raise _fail(name, value, "an array of complex numbers (not bool or text)")
     arr = arr.astype(np.complex128, copy=False)
-    _check_shape(arr, value, name, ndim, shape, allow_empty)
+    _check_layout(arr, value, name, ndim, shape, allow_empty)
     if not np.all(np.isfinite(arr)):
         raise _fail(name, value, "finite values (no NaN or inf)")
     return arr
 
 
-def _check_shape(
+def _check_layout(
     arr: np.ndarray,
     value: Any,
     name: str,
@@ -257,6 +396,126 @@ def _check_shape(
         raise _fail(name, value, "a non-empty array")
 
 
+def check_shape(value: Any, name: str = "shape") -> tuple[int, ...]:
+    """Check an array shape to create: an int or a flat sequence of ints >= 0.
+
+    Parameters
+    ----------
+    value : int or sequence of int
+        The shape, as NumPy's ``size=`` arguments take it (``5``, ``(2, 3)``, ``()``, a 1-D
+        integer array).
+    name : str
+        Argument name for error messages.
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    InvalidInputError
+        Negative or non-integer lengths (bools and integral floats included), nested or
+        text input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt._validation import check_shape
+    >>> check_shape(3), check_shape((2, 0, 4)), check_shape(np.array([2, 2]))
+    ((3,), (2, 0, 4), (2, 2))
+    """
+    expected = "an int or a flat sequence of ints >= 0"
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_):
+        return (check_int(value, name, min_value=0),)
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
+        raise _fail(name, value, expected)
+    if isinstance(value, np.ndarray) and value.ndim != 1:
+        raise _fail(name, value, expected)
+    items = tuple(value)
+    for item in items:
+        if (
+            isinstance(item, bool | np.bool_)
+            or not isinstance(item, numbers.Integral)
+            or int(item) < 0
+        ):
+            raise _fail(name, items, expected)
+    return tuple(int(item) for item in items)
+
+
+def check_options(
+    options: Mapping[str, Any],
+    owner: str,
+    *,
+    required: Iterable[str] = (),
+    optional: Iterable[str] = (),
+) -> None:
+    """Check the keyword options of one method or model against its schema.
+
+    Only the names are checked here; each value is then checked by the caller with the
+    helper that fits it.
+
+    Parameters
+    ----------
+    options : mapping of str to Any
+        The options given (typically a ``**kwargs`` dict).
+    owner : str
+        What takes them, as the user named it (``"path loss model 'free-space'"``).
+    required, optional : iterable of str
+        The names that must be given and those that may be.
+
+    Raises
+    ------
+    InvalidInputError
+        For the first unknown name (with its value and the known names), or the first
+        required name not given.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import check_options
+    >>> check_options({"carrier_hz": 2e9}, "model 'x'", required=("carrier_hz",))
+    >>> try:
+    ...     check_options({"exponent": 2.0}, "model 'x'", required=("carrier_hz",))
+    ... except ValueError as exc:
+    ...     print(exc)
+    exponent=2.0 is invalid: expected an option of model 'x' (carrier_hz)
+    """
+    needed = tuple(required)
+    known = needed + tuple(optional)
+    for key, value in options.items():
+        if key not in known:
+            listed = ", ".join(known) if known else "it takes none"
+            raise _fail(key, value, f"an option of {owner} ({listed})")
+    for key in needed:
+        if key not in options:
+            raise missing_input(key, f"a value: {owner} needs {', '.join(needed)}")
+
+
+def _real_item(value: Any) -> float | None:
+    """``value`` as a float if it is one real number (not bool, not complex), else None.
+
+    Python and NumPy real numbers count, and so does any 0-d array-like with ``.item()``
+    (NumPy 0-d arrays, 0-d torch tensors...), recognised by duck typing.
+    """
+    if isinstance(value, bool | np.bool_ | str | bytes):
+        return None
+    if not isinstance(value, numbers.Real):
+        item = getattr(value, "item", None)
+        if isinstance(value, numbers.Complex) or getattr(value, "ndim", None) != 0:
+            return None
+        if not callable(item):
+            return None
+        try:
+            value = item()
+        except Exception:  # an item that cannot be read is not a number
+            return None
+        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+            return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond float64
+        return float("inf") if value > 0 else float("-inf")
+
+
 def check_scalar(
     value: Any,
     name: str,
@@ -271,6 +530,9 @@ def check_scalar(
     Parameters
     ----------
     value : real number
+        Any real scalar: a Python ``int``/``float``/``Fraction``, a NumPy real scalar
+        (``np.float32(2)``), a 0-d NumPy array or a 0-d tensor of another array library
+        (torch, ...), read with its ``.item()``.  Bools and complex numbers are refused.
     name : str
     positive, nonneg : bool
         Require ``> 0`` or ``>= 0``.
@@ -284,13 +546,17 @@ def check_scalar(
     Raises
     ------
     InvalidInputError
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt._validation import check_scalar
+    >>> check_scalar(np.float32(0.5), "power_w"), check_scalar(np.array(2), "power_w")
+    (0.5, 2.0)
     """
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
-            value = value.item()
-        else:
-            raise _fail(name, value, "a real number")
-    out = float(value)
+    out = _real_item(value)
+    if out is None:
+        raise _fail(name, value, "a real number")
     if not np.isfinite(out):
         raise _fail(name, value, "a finite number (no NaN or inf)")
     if positive and out <= 0:
@@ -378,9 +644,8 @@ def check_result_finite(result: Any, names: str, expected: str) -> None:
     """
     arr = np.asarray(result)
     if not np.all(np.isfinite(arr)):
-        raise InvalidInputError(
-            f"{names} are invalid: the result is not representable in float64 "
-            f"(overflow); expected {expected}"
+        raise invalid_inputs(
+            names, f"{expected}: the result is not representable in float64 (overflow)"
         )
 
 
@@ -406,6 +671,4 @@ def check_broadcast(**arrays: NDArray[Any]) -> list[NDArray[Any]]:
         return list(np.broadcast_arrays(*arrays.values()))
     except ValueError as exc:
         shapes = ", ".join(f"{k} (shape {v.shape})" for k, v in arrays.items())
-        raise InvalidInputError(
-            f"{shapes} are invalid: expected shapes that broadcast together"
-        ) from exc
+        raise invalid_inputs(shapes, "shapes that broadcast together") from exc

@@ -24,6 +24,11 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("pl-complex", lambda: ch.pathloss_db(1 + 1j), "distance_m"),
     ("pl-text", lambda: ch.pathloss_db("100"), "distance_m"),
     ("pl-model", lambda: ch.pathloss_db(100.0, model=3), "model"),
+    # far_field_distance_m
+    ("ff-carrier", lambda: ch.far_field_distance_m(-1.0), "carrier_hz"),
+    ("ff-carrier-nan", lambda: ch.far_field_distance_m(NAN), "carrier_hz"),
+    ("ff-size", lambda: ch.far_field_distance_m(2e9, -0.1), "antenna_size_m"),
+    ("ff-size-text", lambda: ch.far_field_distance_m(2e9, "1"), "antenna_size_m"),
     # rayleigh
     ("ray-shape-neg", lambda: ch.rayleigh((2, -1), 0), "shape"),
     ("ray-shape-float", lambda: ch.rayleigh((2, 3.0), 0), "shape"),
@@ -131,6 +136,7 @@ def test_every_public_function_has_a_bad_input_case() -> None:
     functions = {name for name in ch.__all__ if callable(getattr(ch, name)) and name.islower()}
     covered = {
         "pathloss_db": "pl-",
+        "far_field_distance_m": "ff-",
         "rayleigh": "ray-",
         "rician": "ric-",
         "lognormal_shadowing_db": "sh-sigma",

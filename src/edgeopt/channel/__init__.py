@@ -2,7 +2,9 @@
 
 Everything public is importable from ``edgeopt.channel`` directly:
 
-* path loss: :func:`~edgeopt.channel.pathloss.pathloss_db`;
+* path loss: :func:`~edgeopt.channel.pathloss.pathloss_db` (distances in metres; a
+  distance below a model's range warns),
+  :func:`~edgeopt.channel.pathloss.far_field_distance_m`;
 * fading and channels: :func:`~edgeopt.channel.fading.rayleigh`,
   :func:`~edgeopt.channel.fading.rician`,
   :func:`~edgeopt.channel.fading.lognormal_shadowing_db`,
@@ -30,7 +32,13 @@ from edgeopt.channel.fading import (
     rician,
     uplink_channels,
 )
-from edgeopt.channel.pathloss import PATHLOSS_MODELS, SPEED_OF_LIGHT_M_PER_S, pathloss_db
+from edgeopt.channel.pathloss import (
+    MACRO_MIN_DISTANCE_M,
+    PATHLOSS_MODELS,
+    SPEED_OF_LIGHT_M_PER_S,
+    far_field_distance_m,
+    pathloss_db,
+)
 from edgeopt.channel.rates import (
     ergodic_rate,
     outage_probability,
@@ -42,6 +50,8 @@ __all__ = [
     "FADING_MODELS",
     "PATHLOSS_MODELS",
     "SPEED_OF_LIGHT_M_PER_S",
+    "MACRO_MIN_DISTANCE_M",
+    "far_field_distance_m",
     "pathloss_db",
     "rayleigh",
     "rician",

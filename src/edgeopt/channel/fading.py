@@ -8,16 +8,23 @@ and uses no other source of randomness.
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import check_array, check_choice, check_int, check_rng, check_scalar
+from edgeopt._validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_rng,
+    check_scalar,
+    check_shape,
+    invalid_input,
+    invalid_inputs,
+    missing_input,
+)
 from edgeopt.channel.pathloss import PATHLOSS_MODELS, pathloss_db
-from edgeopt.errors import InvalidInputError
 from edgeopt.units import db_to_lin
 
 __all__ = [
@@ -32,27 +39,7 @@ __all__ = [
 FADING_MODELS = ("rayleigh", "rician", "none")
 
 
-def _check_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
-    """A shape given as an int or a flat sequence of ints >= 0, returned as a tuple."""
-    expected = "an int or a flat sequence of ints >= 0"
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool | np.bool_):
-        return (check_int(shape, name, min_value=0),)
-    if isinstance(shape, str | bytes) or not isinstance(shape, Sequence | np.ndarray):
-        raise InvalidInputError(f"{name}={shape!r} is invalid: expected {expected}")
-    if isinstance(shape, np.ndarray) and shape.ndim != 1:
-        raise InvalidInputError(f"{name}={shape!r} is invalid: expected {expected}")
-    items = list(shape)
-    for item in items:
-        if (
-            isinstance(item, bool | np.bool_)
-            or not isinstance(item, numbers.Integral)
-            or int(item) < 0
-        ):
-            raise InvalidInputError(f"{name}={tuple(items)!r} is invalid: expected {expected}")
-    return tuple(int(item) for item in items)
-
-
-def rayleigh(shape: Any, rng: Any) -> NDArray[np.complex128]:
+def rayleigh(shape: Any, rng: Any = None) -> NDArray[np.complex128]:
     """I.i.d. circularly-symmetric complex Gaussian gains, CN(0, 1).
 
     Each entry is (X + jY)/√2 with X, Y i.i.d. N(0, 1), so E[abs(h)²] = 1 and abs(h) is Rayleigh
@@ -90,14 +77,14 @@ def rayleigh(shape: Any, rng: Any) -> NDArray[np.complex128]:
     >>> round(float(np.mean(np.abs(rayleigh(200_000, 1)) ** 2)), 2)
     1.0
     """
-    shp = _check_shape(shape)
+    shp = check_shape(shape)
     gen = check_rng(rng)
     real = gen.standard_normal(shp)
     imag = gen.standard_normal(shp)
     return (real + 1j * imag) * np.sqrt(0.5)
 
 
-def rician(shape: Any, k_factor_db: Any, rng: Any) -> NDArray[np.complex128]:
+def rician(shape: Any, k_factor_db: Any, rng: Any = None) -> NDArray[np.complex128]:
     """Rician fading gains of unit mean power.
 
     h = √(K/(K+1))·e^{jφ} + √(1/(K+1))·w with w ~ CN(0, 1), φ ~ U[0, 2π) drawn
@@ -136,7 +123,7 @@ def rician(shape: Any, k_factor_db: Any, rng: Any) -> NDArray[np.complex128]:
     >>> round(float(np.mean(np.abs(h) ** 2)), 2)
     1.0
     """
-    shp = _check_shape(shape)
+    shp = check_shape(shape)
     k_db = check_scalar(k_factor_db, "k_factor_db", low=-300.0, high=300.0)
     gen = check_rng(rng)
     k_lin = float(db_to_lin(k_db))
@@ -146,7 +133,7 @@ def rician(shape: Any, k_factor_db: Any, rng: Any) -> NDArray[np.complex128]:
     return los + np.sqrt(1.0 / (k_lin + 1.0)) * scatter
 
 
-def lognormal_shadowing_db(shape: Any, sigma_db: Any, rng: Any) -> NDArray[np.float64]:
+def lognormal_shadowing_db(shape: Any, sigma_db: Any, rng: Any = None) -> NDArray[np.float64]:
     """Log-normal shadowing in dB: i.i.d. N(0, σ²) samples.
 
     The linear power factor is 10^(S/10); it is log-normal with median 1.
@@ -183,7 +170,7 @@ def lognormal_shadowing_db(shape: Any, sigma_db: Any, rng: Any) -> NDArray[np.fl
     >>> round(float(np.std(s)), 1)
     8.0
     """
-    shp = _check_shape(shape)
+    shp = check_shape(shape)
     sigma = check_scalar(sigma_db, "sigma_db", nonneg=True)
     gen = check_rng(rng)
     return sigma * gen.standard_normal(shp)
@@ -193,7 +180,7 @@ def uplink_channels(
     distances_m: Any,
     num_antennas: Any,
     *,
-    rng: Any,
+    rng: Any = None,
     pathloss: str = "3gpp-macro",
     fading: str = "rayleigh",
     k_factor_db: Any = None,
@@ -212,12 +199,13 @@ def uplink_channels(
     Parameters
     ----------
     distances_m : array_like of float, shape (K,) or (batch, K)
-        Device–receiver distances in metres (> 0).  A 2-D array gives one geometry per
-        batch element.
+        Device–receiver distances in metres (> 0; >= 35 m for the default model).  A 2-D
+        array gives one geometry per batch element.
     num_antennas : int
         Receive antennas N >= 1.
     rng : numpy.random.Generator, int or None
-        Random source (keyword, required).  Draw order: shadowing (if σ > 0), then fading.
+        Random source (keyword; ``None``, the default, draws a fresh OS-seeded generator).
+        Draw order: shadowing (if σ > 0), then fading.
     pathloss : str
         Path loss model name, see :func:`pathloss_db`.
     fading : {"rayleigh", "rician", "none"}
@@ -240,6 +228,11 @@ def uplink_channels(
     ------
     InvalidInputError
         Bad distances, antenna count, model names or parameters, batch size or rng.
+
+    Warns
+    -----
+    ModelRangeWarning
+        A distance below the path loss model's range (see :func:`pathloss_db`).
 
     References
     ----------
@@ -265,19 +258,18 @@ def uplink_channels(
     sigma = check_scalar(shadowing_sigma_db, "shadowing_sigma_db", nonneg=True)
     if fading == "rician":
         if k_factor_db is None:
-            raise InvalidInputError('k_factor_db is missing: fading="rician" needs a K-factor')
+            raise missing_input("k_factor_db", "a K-factor in dB with fading='rician'")
         k_db = check_scalar(k_factor_db, "k_factor_db", low=-300.0, high=300.0)
     elif k_factor_db is not None:
-        raise InvalidInputError(
-            f"k_factor_db={k_factor_db!r} is invalid: only used with fading='rician', "
-            f"got fading={fading!r}"
+        raise invalid_input(
+            "k_factor_db", k_factor_db, f"None: only used with fading='rician', not {fading!r}"
         )
     if batch is not None:
         n_batch = check_int(batch, "batch", min_value=1)
         if d.ndim == 2 and d.shape[0] != n_batch:
-            raise InvalidInputError(
-                f"batch={batch!r} is invalid: expected the first length of distances_m "
-                f"(shape {d.shape}) or None"
+            raise invalid_inputs(
+                f"batch={batch!r}, distances_m (shape {d.shape})",
+                "batch equal to the first length of a 2-D distances_m, or None",
             )
     pl_db = pathloss_db(d, pathloss, **params)
     gen = check_rng(rng)

@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import check_array, check_broadcast, check_result_finite
-from edgeopt.errors import InvalidInputError
+from edgeopt._validation import check_array, check_broadcast, check_result_finite, invalid_inputs
 
 __all__ = ["total_latency", "round_latency", "compute_time", "compute_energy", "transmit_energy"]
 
@@ -111,12 +110,15 @@ def round_latency(payload_bits: Any, rate_bps: Any, compute_s: Any) -> NDArray[n
     comp = check_array(compute_s, "compute_s", nonneg=True)
     pay, rate, comp = check_broadcast(payload_bits=pay, rate_bps=rate, compute_s=comp)
     if pay.ndim == 0:
-        raise InvalidInputError(
-            "payload_bits, rate_bps, compute_s are all scalars: expected at least one array "
-            "with a device axis (last axis)"
+        raise invalid_inputs(
+            "payload_bits, rate_bps, compute_s (all scalars)",
+            "at least one array with a device axis (last axis)",
         )
     if pay.shape[-1] == 0:
-        raise InvalidInputError("payload_bits has 0 devices: expected at least one device")
+        raise invalid_inputs(
+            f"payload_bits, rate_bps, compute_s (broadcast shape {pay.shape})",
+            "at least one device on the last axis",
+        )
     with np.errstate(over="ignore"):
         out = np.max(pay / rate + comp, axis=-1)
     check_result_finite(out, "payload_bits, rate_bps, compute_s", _OVERFLOW_HINT)
