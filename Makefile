@@ -20,6 +20,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks experiments models
+	$(BIN)/python .ci/lint_imports.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

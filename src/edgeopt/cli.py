@@ -8,6 +8,7 @@ Examples
 .. code-block:: console
 
     $ edgeopt list
+    $ edgeopt list channel
     $ edgeopt reproduce channel --quick --out out
     $ edgeopt reproduce --all
     $ edgeopt sweep examples/sweeps/channel.toml --scheduler tcp://10.0.0.5:8786
@@ -22,8 +23,10 @@ import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from edgeopt import __version__
-from edgeopt.errors import ConfigError, EdgeoptError
+from edgeopt import __version__, repro
+from edgeopt._validation import check_choice, invalid_input
+from edgeopt.errors import EdgeoptError
+from edgeopt.sweep import connect_timeout, parse_executor, probe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edgeopt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("list", help="list the registered experiments, one line each")
+    lst = sub.add_parser(
+        "list",
+        help="list the registered experiments, one line each, or describe one",
+        description="Without NAME: one line per registered experiment.  With NAME: its "
+        "summary, seed, and full and quick grids with their repeats.",
+    )
+    lst.add_argument("name", nargs="?", help="an experiment to describe")
 
     rep = sub.add_parser("reproduce", help="run experiments and write figures, data, manifest")
     rep.add_argument("name", nargs="?", help="experiment name (see `edgeopt list`)")
@@ -69,9 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_list() -> int:
-    from edgeopt import repro
+def _lookup(name: str) -> repro.Experiment:
+    """A registered experiment by name (an unknown name lists the known ones)."""
+    reg = repro.registry()
+    return reg[check_choice(name, "name", reg)]
 
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    if args.name is not None:
+        print(_lookup(args.name).describe())
+        return 0
     for name, exp in repro.registry().items():
         print(f"{name:24s} {exp.summary}")
     return 0
@@ -106,10 +122,6 @@ def _summary_line(info: dict[str, Any]) -> str:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from edgeopt import repro
-    from edgeopt._validation import check_choice
-    from edgeopt.sweep._executors import connect_timeout, parse_executor, probe
-
     if args.all == (args.name is not None):
         print("edgeopt reproduce: give exactly one of NAME or --all", file=sys.stderr)
         return 2
@@ -118,12 +130,14 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         assert spec.address is not None
         probe(spec.address, connect_timeout())
     if spec.kind in ("dask", "address") and importlib.util.find_spec("distributed") is None:
-        raise ConfigError(
-            f"--scheduler {args.scheduler}: the Dask executors need the dask extra: "
-            "pip install 'edgeopt[dask]'"
+        raise invalid_input(
+            "--scheduler",
+            args.scheduler,
+            "serial or processes, or the dask extra for a Dask executor: "
+            "pip install 'edgeopt[dask]'",
         )
-    reg = repro.registry()
-    targets = list(reg.values()) if args.all else [reg[check_choice(args.name, "name", reg)]]
+    targets = list(repro.registry().values()) if args.all else [_lookup(args.name)]
+    repro.check_out_dir(args.out, "--out")  # an unusable --out: one clear error, before any work
     status = 0
     for exp in targets:
         name = exp.name
@@ -156,14 +170,11 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from edgeopt.sweep import load_config, run_config
-    from edgeopt.sweep._executors import parse_executor
-
-    config = load_config(args.config)
+    config = repro.load_config(args.config)
     if args.scheduler is not None:
         parse_executor(args.scheduler)
     out = args.out if args.out is not None else config.output
-    table = run_config(
+    table = repro.run_config(
         config,
         executor=args.scheduler,
         store=args.store,
@@ -184,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
-            return _cmd_list()
+            return _cmd_list(args)
         if args.command == "reproduce":
             return _cmd_reproduce(args)
         if args.command == "sweep":

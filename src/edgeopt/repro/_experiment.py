@@ -3,7 +3,7 @@
 An experiment is a sweep: a function of one parameter point, a grid (crossed lists of
 values, reduced with ``quick=True``), a repeat count for Monte Carlo and a root seed, plus a
 function that turns the resulting table into figures.  The runner
-(:func:`edgeopt.experiments.reproduce`) executes it through :func:`edgeopt.sweep.run_sweep`
+(:func:`edgeopt.repro.reproduce`) executes it through :func:`edgeopt.sweep.run_sweep`
 and writes ``OUT/NAME/`` with the figure (PNG and PDF), the data (CSV) and ``manifest.json``.
 """
 
@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from edgeopt.sweep import expand_grid, normalize_grid
 
 if TYPE_CHECKING:  # pandas is a core dependency, but keep import edgeopt light
     import pandas as pd
@@ -47,6 +49,21 @@ class Experiment:
         Monte Carlo repeats per grid point (each repeat has its own seed).
     seed : int
         Root seed of the sweep.
+
+    Examples
+    --------
+    >>> from edgeopt.repro import Experiment
+    >>> from edgeopt.sweep.demo import rayleigh_outage
+    >>> exp = Experiment(name="outage", summary="Rayleigh outage", point=rayleigh_outage,
+    ...                  grid=lambda quick: {"snr_db": [0] if quick else [0, 10, 20]},
+    ...                  plot=lambda table, out_dir: [], repeats=lambda quick: 1 if quick else 4)
+    >>> print(exp.describe())
+    outage: Rayleigh outage
+    seed: 0
+    full grid: 3 point(s) x 4 repeat(s)
+      snr_db = [0, 10, 20]
+    quick grid: 1 point(s) x 1 repeat(s)
+      snr_db = [0]
     """
 
     name: str
@@ -56,3 +73,32 @@ class Experiment:
     plot: Callable[[pd.DataFrame, Path], list[Path]]
     repeats: Callable[[bool], int] = lambda quick: 1
     seed: int = 0
+
+    def describe(self) -> str:
+        """What ``edgeopt list NAME`` prints: summary, seed, full and quick grids, repeats.
+
+        Returns
+        -------
+        str
+            One line each for the name and summary and for the seed, then each grid
+            (``full``, ``quick``) with its number of points and repeats and one line per
+            parameter (zipped parameters as one line of tuples).
+
+        Examples
+        --------
+        >>> from edgeopt.repro import get_experiment
+        >>> exp = get_experiment("channel")
+        >>> exp.describe().splitlines()[1] == f"seed: {exp.seed}"
+        True
+        """
+        lines = [f"{self.name}: {self.summary}", f"seed: {self.seed}"]
+        for label, quick in (("full", False), ("quick", True)):
+            grid = self.grid(quick)
+            points = len(expand_grid(grid))
+            lines.append(f"{label} grid: {points} point(s) x {self.repeats(quick)} repeat(s)")
+            for names, rows in normalize_grid(grid):
+                if len(names) == 1:
+                    lines.append(f"  {names[0]} = {[r[0] for r in rows]}")
+                else:
+                    lines.append(f"  ({', '.join(names)}) = {rows}")
+        return "\n".join(lines)

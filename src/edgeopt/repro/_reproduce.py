@@ -29,14 +29,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edgeopt._validation import check_bool
-from edgeopt.errors import InvalidInputError
+import edgeopt
+from edgeopt._validation import check_bool, invalid_input
 from edgeopt.repro._experiment import Experiment
+from edgeopt.repro._registry import get_experiment
+from edgeopt.sweep import (
+    connect_timeout,
+    normalize_grid,
+    parse_executor,
+    probe,
+    run_sweep,
+    to_csv,
+    write_text_atomic,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ReproduceResult", "reproduce", "manifest_packages"]
+__all__ = ["ReproduceResult", "reproduce", "manifest_packages", "check_out_dir"]
 
 #: Packages whose versions go into every manifest (when installed).
 MANIFEST_PACKAGES = (
@@ -127,9 +137,56 @@ def _git_commit() -> dict[str, Any] | None:
     return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
 
 
-def _jsonable_grid(grid: dict[Any, Any]) -> dict[str, Any]:
-    from edgeopt.sweep._grid import normalize_grid
+def check_out_dir(path: str | os.PathLike[str], name: str = "out_dir") -> Path:
+    """Create the output folder ``path`` if needed and make sure files can be written in it.
 
+    Called before any work, so that an output folder that cannot be used is one clear error
+    instead of a failure after the computation.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The folder (created with its parents when missing).
+    name : str
+        The argument's name in the error message (``"--out"`` for the command line).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InvalidInputError
+        If the folder cannot be created (a file is in the way, a read-only or virtual file
+        system, no permission) or no file can be written in it; the message names ``name``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from edgeopt.repro import check_out_dir
+    >>> check_out_dir(pathlib.Path(tempfile.mkdtemp()) / "out").is_dir()
+    True
+    >>> check_out_dir("/proc/edgeopt-out", "--out")
+    Traceback (most recent call last):
+    ...
+    edgeopt.errors.InvalidInputError: --out='/proc/edgeopt-out' is invalid: expected a folder \
+that can be created and written ([Errno 2] No such file or directory: '/proc/edgeopt-out')
+    """
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe_name = tempfile.mkstemp(prefix=".write-check-", dir=folder)
+        os.close(fd)
+        os.unlink(probe_name)
+    except OSError as exc:
+        raise invalid_input(
+            name, str(path), f"a folder that can be created and written ({exc})"
+        ) from None
+    return folder
+
+
+def _jsonable_grid(grid: dict[Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for names, rows in normalize_grid(grid):
         if len(names) == 1:
@@ -197,8 +254,9 @@ def reproduce(
     Raises
     ------
     InvalidInputError
-        Unknown experiment name or bad argument; ``ConfigError`` (a subclass) for a bad
-        executor or an unreachable scheduler, before any work.  Failing points and a
+        Unknown experiment name, bad argument, or an output folder that cannot be created
+        or written; ``ConfigError`` (a subclass) for a bad executor or an unreachable
+        scheduler.  All before any work.  Failing points and a
         failing plot do not raise: see ``failures`` and ``plot_error``.
 
     Examples
@@ -207,8 +265,7 @@ def reproduce(
     experiment made on the spot (its plot draws nothing):
 
     >>> import tempfile
-    >>> from edgeopt.experiments import Experiment
-    >>> from edgeopt.repro._reproduce import reproduce
+    >>> from edgeopt.repro import Experiment, reproduce
     >>> from edgeopt.sweep.demo import rayleigh_outage
     >>> exp = Experiment(name="outage", summary="Rayleigh outage", point=rayleigh_outage,
     ...                  grid=lambda quick: {"snr_db": [0, 10], "rate_bps_hz": [1.0]},
@@ -217,12 +274,6 @@ def reproduce(
     >>> result.failures, sorted(p.name for p in result.files)
     (0, ['data.csv', 'manifest.json'])
     """
-    from edgeopt import __version__
-    from edgeopt.repro._registry import get_experiment
-    from edgeopt.sweep import run_sweep, to_csv
-    from edgeopt.sweep._executors import parse_executor
-    from edgeopt.sweep._io import write_text_atomic
-
     start = time.perf_counter()
     started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     if isinstance(name, Experiment):
@@ -230,12 +281,13 @@ def reproduce(
     elif isinstance(name, str):
         exp = get_experiment(name)
     else:
-        raise InvalidInputError(
-            f"name={name!r} is invalid: expected an experiment name or an Experiment"
-        )
+        raise invalid_input("name", name, "an experiment name or an Experiment")
     quick = check_bool(quick, "quick")
     spec = parse_executor(executor)
-    folder = Path(out_dir) / exp.name
+    if spec.kind == "address":  # an unreachable scheduler fails before anything is written
+        assert spec.address is not None
+        probe(spec.address, connect_timeout())
+    folder = check_out_dir(Path(out_dir) / exp.name, "out_dir")
     grid = exp.grid(quick)
     repeats = exp.repeats(quick)
     store_path = Path(store) if store is not None else folder / "sweep.sqlite"
@@ -269,7 +321,7 @@ def reproduce(
     manifest: dict[str, Any] = {
         "experiment": exp.name,
         "summary": exp.summary,
-        "edgeopt_version": __version__,
+        "edgeopt_version": edgeopt.__version__,
         "git": _git_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -4,9 +4,13 @@
 parameters and Monte Carlo repeats and returns a :class:`pandas.DataFrame`; the same call
 runs in this process, on a local process pool, on a Dask ``LocalCluster`` or on an existing
 Dask scheduler, with identical results.  A SQLite store makes long sweeps resumable.
-Sweeps can also be described by a TOML file (:func:`load_config`, ``edgeopt sweep``).
+Sweeps can also be described by a TOML file that names a point function
+(:func:`load_config`, :func:`run_config`); :mod:`edgeopt.repro` builds on
+:func:`config_from_table` for files that name a registered experiment instead.
 
-Dask is imported only when a Dask executor is used.
+This package knows point functions only, and uses nothing of edgeopt but its bottom
+layer (errors, statuses, input checks, units).  Dask is imported only when a Dask executor
+is used.
 
 Examples
 --------
@@ -20,22 +24,41 @@ Examples
 
 from __future__ import annotations
 
-from edgeopt.sweep._config import SweepConfig, load_config, run_config
+from edgeopt.sweep._config import (
+    CONFIG_KEYS,
+    SweepBase,
+    SweepConfig,
+    config_from_table,
+    load_config,
+    read_config_file,
+    run_config,
+)
 from edgeopt.sweep._core import run_sweep
-from edgeopt.sweep._grid import code_version, expand_grid, params_hash, point_seed
-from edgeopt.sweep._io import to_csv, to_parquet
+from edgeopt.sweep._executors import ExecutorSpec, connect_timeout, parse_executor, probe
+from edgeopt.sweep._grid import code_version, expand_grid, normalize_grid, params_hash, point_seed
+from edgeopt.sweep._io import to_csv, to_parquet, write_text_atomic
 from edgeopt.sweep._store import read_store
 
 __all__ = [
     "run_sweep",
     "expand_grid",
+    "normalize_grid",
     "point_seed",
     "params_hash",
     "code_version",
     "read_store",
     "to_csv",
     "to_parquet",
+    "write_text_atomic",
+    "ExecutorSpec",
+    "parse_executor",
+    "probe",
+    "connect_timeout",
+    "CONFIG_KEYS",
+    "SweepBase",
     "SweepConfig",
+    "read_config_file",
+    "config_from_table",
     "load_config",
     "run_config",
 ]

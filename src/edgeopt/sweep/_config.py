@@ -1,4 +1,10 @@
-"""Sweeps described by a TOML file (data only: nothing in it is evaluated)."""
+"""Sweeps described by a TOML file (data only: nothing in it is evaluated).
+
+This module knows point functions only: a file names one with ``function =
+"module:function"``.  A caller that resolves other names (the registered experiments of
+:mod:`edgeopt.repro`) reads the table with :func:`read_config_file`, turns the name into a
+:class:`SweepBase` and hands both to :func:`config_from_table`.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +14,83 @@ import inspect
 import os
 import sys
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edgeopt.errors import ConfigError
+from edgeopt.sweep._core import run_sweep
 from edgeopt.sweep._executors import parse_executor
 from edgeopt.sweep._grid import normalize_grid
+from edgeopt.sweep._io import to_csv, to_parquet
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SweepConfig", "load_config", "run_config"]
+__all__ = [
+    "CONFIG_KEYS",
+    "SweepBase",
+    "SweepConfig",
+    "read_config_file",
+    "config_from_table",
+    "load_config",
+    "run_config",
+]
 
-_KEYS = {
-    "experiment",
-    "function",
-    "seed",
-    "repeats",
-    "quick",
-    "executor",
-    "store",
-    "output",
-    "batch_size",
-    "grid",
-    "zip",
-}
+#: The keys of a sweep configuration file that :func:`config_from_table` reads.
+CONFIG_KEYS = frozenset(
+    {"function", "seed", "repeats", "executor", "store", "output", "batch_size", "grid", "zip"}
+)
+
+
+@dataclass(frozen=True)
+class SweepBase:
+    """A point function with the grid, seed and repeats that a configuration overrides.
+
+    :func:`config_from_table` starts from it when the file names no ``function``: the
+    file's ``[grid]`` and ``[zip]`` replace the base grid parameter by parameter, and its
+    ``seed`` and ``repeats`` (when given) replace the base's.
+
+    Parameters
+    ----------
+    func : callable
+        The point function ``func(params, rng) -> dict``.
+    name : str
+        What the file named (shown in messages and summaries).
+    grid : dict
+        The grid to start from (parameter name, or tuple of zipped names, to values).
+    seed : int
+        Default root seed.
+    repeats : int
+        Default Monte Carlo repeats.
+    parameters : frozenset of str, optional
+        The parameter names the file may set; default: the names in ``grid``.
+
+    Examples
+    --------
+    >>> from edgeopt.sweep import SweepBase
+    >>> from edgeopt.sweep.demo import rayleigh_outage
+    >>> base = SweepBase(rayleigh_outage, "outage", {"snr_db": [0, 10]}, seed=1, repeats=2)
+    >>> sorted(base.known_parameters())
+    ['snr_db']
+    """
+
+    func: Callable[..., Any]
+    name: str
+    grid: Mapping[Any, Sequence[Any]]
+    seed: int
+    repeats: int
+    parameters: frozenset[str] | None = None
+
+    def known_parameters(self) -> frozenset[str]:
+        """The parameter names a configuration may set (``parameters``, else the grid's)."""
+        if self.parameters is not None:
+            return frozenset(self.parameters)
+        names: set[str] = set()
+        for key in self.grid:
+            names.update(key if isinstance(key, tuple) else (key,))
+        return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -46,9 +102,9 @@ class SweepConfig:
     path : pathlib.Path
         The file it was read from.
     func : callable
-        The point function (a registered experiment's ``point``, or ``function``).
+        The point function (``function``, or the :class:`SweepBase`'s).
     name : str
-        The experiment name, or the ``module:function`` path.
+        The ``module:function`` path, or the :class:`SweepBase`'s name.
     grid : dict
         The full grid passed to :func:`~edgeopt.sweep.run_sweep` (zipped groups under
         tuple keys).
@@ -173,43 +229,67 @@ def _zip_section(raw: Any, where: Path) -> list[tuple[tuple[str, ...], list[tupl
     return out
 
 
-def load_config(path: str | os.PathLike[str]) -> SweepConfig:
-    """Read and check a sweep configuration file (TOML).
-
-    The file is parsed with :mod:`tomllib`: it is data, and no text in it is ever
-    evaluated.  Keys::
-
-        experiment = "channel"      # a registered experiment (see `edgeopt list`), or
-        function = "pkg.mod:point"  # an importable point function func(params, rng) -> dict
-        seed = 1                    # root seed (default: the experiment's)
-        repeats = 3                 # Monte Carlo repeats (default: the experiment's, or 1)
-        quick = false               # start from the experiment's quick grid
-        executor = "processes"      # serial | processes | dask | tcp://HOST:PORT
-        store = "runs/ch.sqlite"    # default: out/sweeps/<config name>.sqlite
-        output = "runs/ch.csv"      # .csv or .parquet; default: out/sweeps/<config name>.csv
-        batch_size = 8              # default: adaptive
-
-        [grid]                      # crossed; a scalar means a one-value list
-        snr_db = [0, 10, 20]
-
-        [zip]                       # varied together (lists of equal length);
-        num_devices = [10, 20]      # use [[zip]] tables for several groups
-        bandwidth_hz = [1e6, 2e6]
-
-    With ``experiment``, ``[grid]`` and ``[zip]`` override the experiment's own grid
-    (full, or quick with ``quick = true``) parameter by parameter, and a parameter the
-    experiment does not have is an error.  With ``function``, the grid must be complete and
-    cannot be checked against the function (a dict of parameters has no signature).
-    Relative ``store`` and ``output`` paths, like the defaults, are relative to the current
-    working directory (as for ``edgeopt reproduce --out``), not to the file's folder.
-
-    Security: ``function`` imports a module that is already installed and calls one of
-    its functions.  No code written in the file runs, but the file does choose which
-    installed function runs: run configuration files you trust.
+def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a configuration file as a TOML table, without checking its keys.
 
     Parameters
     ----------
     path : str or path-like
+
+    Returns
+    -------
+    dict
+        The parsed table (:mod:`tomllib`: nothing in the file is evaluated).
+
+    Raises
+    ------
+    ConfigError
+        Missing or unreadable file, not UTF-8, malformed TOML (with line and column).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from edgeopt.sweep import read_config_file
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
+    >>> _ = path.write_text('seed = 3\\n[grid]\\nsnr_db = [0, 10]\\n')
+    >>> read_config_file(path)
+    {'seed': 3, 'grid': {'snr_db': [0, 10]}}
+    """
+    where = Path(path)
+    try:
+        text = where.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read the sweep configuration: {exc}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: malformed TOML: {exc}") from exc
+
+
+def config_from_table(
+    data: Mapping[str, Any],
+    path: str | os.PathLike[str],
+    *,
+    base: SweepBase | None = None,
+    extra_keys: Collection[str] = (),
+) -> SweepConfig:
+    """Check a configuration table (as :func:`read_config_file` returns it) and build the sweep.
+
+    Parameters
+    ----------
+    data : mapping
+        The table.  Its keys are those of :func:`load_config` (``CONFIG_KEYS``).
+    path : str or path-like
+        The file it was read from: named in every message, and the stem of the default
+        store and output paths.
+    base : SweepBase, optional
+        Without it the table must name a ``function`` and a ``seed``.  With it the table
+        must not name a ``function``: its ``[grid]`` and ``[zip]`` override the base grid
+        (a parameter the base does not know is an error), and ``seed`` and ``repeats``
+        default to the base's.
+    extra_keys : collection of str
+        Further keys the caller has read itself: accepted, ignored here, and listed with
+        ``CONFIG_KEYS`` when an unknown key is reported.
 
     Returns
     -------
@@ -218,52 +298,36 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     Raises
     ------
     ConfigError
-        Missing or unreadable file, malformed TOML (with line and column), unknown keys,
-        wrong types, unknown experiment or parameter, unequal zipped lists, bad executor
-        address form.  Nothing is computed and no store is opened.
+        As :func:`load_config`.  Nothing is computed and no store is opened; ``function``
+        is imported last, once every other key has been checked.
 
     Examples
     --------
-    >>> import pathlib, tempfile
-    >>> from edgeopt.sweep import load_config
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "outage.toml"
-    >>> _ = path.write_text('''
-    ... function = "edgeopt.sweep.demo:rayleigh_outage"
-    ... seed = 3
-    ... [grid]
-    ... snr_db = [0, 10]
-    ... [zip]
-    ... rate_bps_hz = [1.0, 2.0]
-    ... num_samples = [1000, 2000]
-    ... ''')
-    >>> config = load_config(path)
-    >>> config.grid
-    {'snr_db': [0, 10], ('rate_bps_hz', 'num_samples'): [(1.0, 1000), (2.0, 2000)]}
-    >>> config.store.as_posix(), config.output.as_posix()
-    ('out/sweeps/outage.sqlite', 'out/sweeps/outage.csv')
+    >>> from edgeopt.sweep import SweepBase, config_from_table
+    >>> from edgeopt.sweep.demo import rayleigh_outage
+    >>> base = SweepBase(rayleigh_outage, "outage",
+    ...                  {"snr_db": [0, 10], "rate_bps_hz": [1.0]}, seed=1, repeats=2)
+    >>> config = config_from_table({"grid": {"snr_db": [5]}}, "outage.toml", base=base)
+    >>> config.grid, config.seed, config.repeats
+    ({'snr_db': [5], 'rate_bps_hz': [1.0]}, 1, 2)
     """
     where = Path(path)
-    try:
-        text = where.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot read the sweep configuration: {exc}") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: malformed TOML: {exc}") from exc
-    unknown = sorted(set(data) - _KEYS)
+    accepted = CONFIG_KEYS | set(extra_keys)
+    unknown = sorted(set(data) - accepted)
     if unknown:
         raise ConfigError(
             f"{where}: unknown key(s) {', '.join(map(repr, unknown))}: expected some of "
-            + ", ".join(sorted(_KEYS))
+            + ", ".join(sorted(accepted))
         )
-    experiment = _str(data, "experiment", where)
     function = _str(data, "function", where)
-    if (experiment is None) == (function is None):
-        raise ConfigError(f"{where}: give exactly one of 'experiment' or 'function'")
-    quick = data.get("quick", False)
-    if not isinstance(quick, bool):
-        raise ConfigError(f"{where}: quick={quick!r} is invalid: expected true or false")
+    if base is None and function is None:
+        raise ConfigError(
+            f"{where}: function is missing: expected function = 'package.module:function'"
+        )
+    if base is not None and function is not None:
+        raise ConfigError(
+            f"{where}: function={function!r} is invalid: the sweep is already {base.name!r}"
+        )
     seed = _int(data, "seed", where, 0)
     repeats = _int(data, "repeats", where, 1)
     batch_size = _int(data, "batch_size", where, 1)
@@ -277,31 +341,21 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     if duplicated:
         raise ConfigError(f"{where}: parameter(s) {duplicated} given more than once")
 
-    base: dict[str, list[Any]] = {}
-    if experiment is not None:
-        from edgeopt.experiments import get_experiment
-
-        try:
-            exp = get_experiment(experiment)
-        except ValueError as exc:
-            raise ConfigError(f"{where}: experiment: {exc}") from exc
-        known = set(exp.grid(False)) | set(exp.grid(True))
+    base_grid: dict[Any, list[Any]] = {}
+    if base is not None:
+        known = base.known_parameters()
         bad = [n for n in given if n not in known]
         if bad:
             raise ConfigError(
-                f"{where}: unknown parameter(s) {', '.join(map(repr, bad))} for experiment "
-                f"{experiment!r}: expected some of {', '.join(sorted(known))}"
+                f"{where}: unknown parameter(s) {', '.join(map(repr, bad))} for "
+                f"{base.name!r}: expected some of {', '.join(sorted(known))}"
             )
-        base = {k: list(v) for k, v in exp.grid(quick).items()}
-        func: Callable[..., Any] | None = exp.point
-        name = experiment
-        seed = exp.seed if seed is None else seed
-        repeats = exp.repeats(quick) if repeats is None else repeats
+        base_grid = {k: list(v) for k, v in base.grid.items()}
+        name = base.name
+        seed = base.seed if seed is None else seed
+        repeats = base.repeats if repeats is None else repeats
     else:
-        if quick:
-            raise ConfigError(f"{where}: quick applies only with 'experiment'")
         assert function is not None
-        func = None  # imported last, once every other key has been checked
         name = function
         if seed is None:
             raise ConfigError(f"{where}: seed is required with 'function'")
@@ -309,7 +363,7 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
 
     grid: dict[Any, list[Any]] = {}
     zipped = {n for names, _ in zips for n in names}
-    for key, values in base.items():
+    for key, values in base_grid.items():
         if key in zipped:
             continue
         grid[key] = grid_raw.get(key, values)
@@ -332,9 +386,8 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
         raise ConfigError(f"{where}: output={output!r} is invalid: expected a .csv or .parquet")
     if out_path.suffix == ".parquet":
         _check_parquet_engine(where)
-    if func is None:
-        assert function is not None
-        func = _import_function(function, where)
+    # the named function is imported last, once every other key has been checked
+    func = base.func if base is not None else _import_function(name, where)
     return SweepConfig(
         path=where,
         func=func,
@@ -347,6 +400,84 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
         output=out_path,
         batch_size=batch_size,
     )
+
+
+def load_config(path: str | os.PathLike[str]) -> SweepConfig:
+    """Read and check a sweep configuration file (TOML) that names a point function.
+
+    The file is parsed with :mod:`tomllib`: it is data, and no text in it is ever
+    evaluated.  Keys::
+
+        function = "pkg.mod:point"  # an importable point function func(params, rng) -> dict
+        seed = 1                    # root seed (required)
+        repeats = 3                 # Monte Carlo repeats (default 1)
+        executor = "processes"      # serial | processes | dask | tcp://HOST:PORT
+        store = "runs/ch.sqlite"    # default: out/sweeps/<config name>.sqlite
+        output = "runs/ch.csv"      # .csv or .parquet; default: out/sweeps/<config name>.csv
+        batch_size = 8              # default: adaptive
+
+        [grid]                      # crossed; a scalar means a one-value list
+        snr_db = [0, 10, 20]
+
+        [zip]                       # varied together (lists of equal length);
+        num_devices = [10, 20]      # use [[zip]] tables for several groups
+        bandwidth_hz = [1e6, 2e6]
+
+    The grid must be complete and cannot be checked against the function (a dict of
+    parameters has no signature).  A file naming a registered ``experiment`` instead is
+    read by :func:`edgeopt.repro.load_config` (and ``edgeopt sweep``), which resolves the
+    name and starts from that experiment's grid.  Relative ``store`` and ``output`` paths,
+    like the defaults, are relative to the current working directory (as for
+    ``edgeopt reproduce --out``), not to the file's folder.
+
+    Security: ``function`` imports a module that is already installed and calls one of
+    its functions.  No code written in the file runs, but the file does choose which
+    installed function runs: run configuration files you trust.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    SweepConfig
+
+    Raises
+    ------
+    ConfigError
+        Missing or unreadable file, malformed TOML (with line and column), unknown keys,
+        wrong types, unequal zipped lists, bad executor address form, a module that cannot
+        be imported.  Nothing is computed and no store is opened.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from edgeopt.sweep import load_config
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "outage.toml"
+    >>> _ = path.write_text('''
+    ... function = "edgeopt.sweep.demo:rayleigh_outage"
+    ... seed = 3
+    ... [grid]
+    ... snr_db = [0, 10]
+    ... [zip]
+    ... rate_bps_hz = [1.0, 2.0]
+    ... num_samples = [1000, 2000]
+    ... ''')
+    >>> config = load_config(path)
+    >>> config.grid
+    {'snr_db': [0, 10], ('rate_bps_hz', 'num_samples'): [(1.0, 1000), (2.0, 2000)]}
+    >>> config.store.as_posix(), config.output.as_posix()
+    ('out/sweeps/outage.sqlite', 'out/sweeps/outage.csv')
+    """
+    where = Path(path)
+    data = read_config_file(where)
+    if "experiment" in data:
+        raise ConfigError(
+            f"{where}: experiment={data['experiment']!r}: a registered experiment is read by "
+            "edgeopt.repro.load_config (and `edgeopt sweep`); edgeopt.sweep.load_config "
+            "reads function = 'package.module:function'"
+        )
+    return config_from_table(data, where)
 
 
 def run_config(
@@ -363,7 +494,8 @@ def run_config(
     Parameters
     ----------
     config : SweepConfig or path
-        A loaded configuration, or the path of a TOML file (see :func:`load_config`).
+        A loaded configuration, or the path of a TOML file read by :func:`load_config`
+        (a file naming a registered experiment runs with :func:`edgeopt.repro.run_config`).
     executor, store, output : optional
         Override the configuration's executor, store path and output path.
     force : bool
@@ -399,9 +531,6 @@ def run_config(
     >>> len(table), sorted(p.name for p in folder.iterdir())
     (2, ['s.parquet', 's.sqlite', 's.toml'])
     """
-    from edgeopt.sweep._core import run_sweep
-    from edgeopt.sweep._io import to_csv, to_parquet
-
     cfg = config if isinstance(config, SweepConfig) else load_config(config)
     out_path = Path(output) if output is not None else cfg.output
     if out_path.suffix not in (".csv", ".parquet"):

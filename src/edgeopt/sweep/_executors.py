@@ -96,23 +96,59 @@ def run_batch(
 
 @dataclass(frozen=True)
 class ExecutorSpec:
-    """A parsed ``executor`` argument."""
+    """A parsed ``executor`` argument (see :func:`parse_executor`).
 
-    kind: str  # "serial", "processes", "dask" or "address"
+    Parameters
+    ----------
+    kind : str
+        ``"serial"``, ``"processes"``, ``"dask"`` (a local cluster) or ``"address"`` (an
+        existing Dask scheduler).
+    address : str or None
+        The scheduler address (``tcp://HOST:PORT``) when ``kind`` is ``"address"``.
+
+    Examples
+    --------
+    >>> from edgeopt.sweep import ExecutorSpec
+    >>> ExecutorSpec("address", "tcp://10.0.0.5:8786").label
+    'tcp://10.0.0.5:8786'
+    """
+
+    kind: str
     address: str | None = None
 
     @property
     def label(self) -> str:
+        """The executor as a user writes it: its kind, or the scheduler address."""
         return self.address if self.address else self.kind
 
 
 def parse_executor(executor: Any) -> ExecutorSpec:
-    """Check an ``executor`` argument (no side effect).
+    """Check an ``executor`` argument (no side effect: nothing starts, nothing connects).
+
+    Parameters
+    ----------
+    executor : str
+        ``"serial"``, ``"processes"``, ``"dask"`` or ``"tcp://HOST:PORT"``.
+
+    Returns
+    -------
+    ExecutorSpec
 
     Raises
     ------
     ConfigError
         Naming the value and the accepted forms.
+
+    Examples
+    --------
+    >>> from edgeopt.sweep import parse_executor
+    >>> parse_executor("tcp://10.0.0.5:8786").kind
+    'address'
+    >>> parse_executor("threads")
+    Traceback (most recent call last):
+    ...
+    edgeopt.errors.ConfigError: executor='threads' is invalid: expected one of serial, \
+processes, dask, tcp://HOST:PORT
     """
     if isinstance(executor, str):
         if executor in ("serial", "processes", "dask"):
@@ -374,7 +410,24 @@ class DaskBackend(Backend):
 
 
 def connect_timeout() -> float:
-    """Seconds to wait for a Dask scheduler (``EDGEOPT_DASK_TIMEOUT``, default 10)."""
+    """Seconds to wait for a Dask scheduler (``EDGEOPT_DASK_TIMEOUT``, default 10).
+
+    Returns
+    -------
+    float
+        The environment variable's value when it is a positive number, else 10 s.
+
+    Raises
+    ------
+    ConfigError
+        If ``EDGEOPT_DASK_TIMEOUT`` is set but is not a number.
+
+    Examples
+    --------
+    >>> from edgeopt.sweep import connect_timeout
+    >>> connect_timeout() > 0
+    True
+    """
     text = os.environ.get("EDGEOPT_DASK_TIMEOUT", "")
     try:
         value = float(text) if text else DEFAULT_CONNECT_TIMEOUT_S
@@ -386,7 +439,32 @@ def connect_timeout() -> float:
 
 
 def probe(address: str, timeout: float) -> None:
-    """Fail fast (and clearly) when nothing listens at a scheduler address."""
+    """Fail fast (and clearly) when nothing listens at a scheduler address.
+
+    Opens and closes one TCP connection; nothing is sent.
+
+    Parameters
+    ----------
+    address : str
+        ``tcp://HOST:PORT`` or ``tls://HOST:PORT`` (port 8786 when omitted), as accepted
+        by :func:`parse_executor`.
+    timeout : float
+        Seconds to wait for the connection (see :func:`connect_timeout`).
+
+    Raises
+    ------
+    ConfigError
+        If no connection can be opened: the message names the address and says how to
+        start a scheduler.
+
+    Examples
+    --------
+    >>> import socket
+    >>> from edgeopt.sweep import probe
+    >>> with socket.socket() as server:
+    ...     server.bind(("127.0.0.1", 0)); server.listen()
+    ...     probe(f"tcp://127.0.0.1:{server.getsockname()[1]}", timeout=2.0)
+    """
     import socket
 
     match = _ADDRESS.match(address)

@@ -24,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
+import edgeopt
+from edgeopt._validation import check_int
 from edgeopt.errors import ConfigError
 
-__all__ = ["expand_grid", "point_seed", "params_hash", "code_version"]
+__all__ = ["normalize_grid", "expand_grid", "point_seed", "params_hash", "code_version"]
 
 #: Column names the result table uses itself; no parameter or output may take them.
 RESERVED_COLUMNS = frozenset({"repeat", "error"})
@@ -86,10 +88,30 @@ def _as_list(values: Any, where: str) -> list[Any]:
 def normalize_grid(grid: Any) -> list[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
     """Check a grid and return its factors as ``[(names, rows), ...]``.
 
+    Each factor is a tuple of parameter names (one name, or the names zipped together)
+    and its rows, one tuple of values per row; values are made JSON-able and canonical
+    (NumPy scalars become Python numbers).  :func:`expand_grid` crosses the factors.
+
+    Parameters
+    ----------
+    grid : dict
+        Parameter name to a list of values (a scalar means one value), or a tuple of
+        names to a list of rows (parameters varied together).
+
+    Returns
+    -------
+    list of (tuple of str, list of tuple)
+
     Raises
     ------
     ConfigError
         Not a dict, empty lists, unequal zipped rows, repeated names, bad values.
+
+    Examples
+    --------
+    >>> from edgeopt.sweep import normalize_grid
+    >>> normalize_grid({"snr_db": [0, 10], ("k", "n"): [(1, 2), (3, 4)]})
+    [(('snr_db',), [(0,), (10,)]), (('k', 'n'), [(1, 2), (3, 4)])]
     """
     if not isinstance(grid, Mapping):
         raise ConfigError(f"grid={grid!r} is invalid: expected a dict of parameter lists")
@@ -258,8 +280,6 @@ def point_seed(seed: int, params: Mapping[str, Any], repeat: int = 0) -> np.rand
     >>> a == b, a == c
     (True, False)
     """
-    from edgeopt._validation import check_int
-
     seed = check_int(seed, "seed", min_value=0)
     repeat = check_int(repeat, "repeat", min_value=0)
     return np.random.SeedSequence(entropy=seed, spawn_key=(*seed_words(params), repeat))
@@ -300,8 +320,6 @@ def code_version(func: Callable[..., Any]) -> str:
     >>> "#src-" in text
     True
     """
-    from edgeopt import __version__
-
     target = inspect.unwrap(func)
     module = getattr(target, "__module__", None) or type(target).__module__
     qualname = getattr(target, "__qualname__", None) or type(target).__qualname__
@@ -318,13 +336,11 @@ def code_version(func: Callable[..., Any]) -> str:
         except (OSError, TypeError):
             source = b""
     src_hash = hashlib.sha256(source).hexdigest()[:16] if source else "nosource"
-    return f"{module}:{qualname}@edgeopt-{__version__}+pkg-{_package_hash()}#src-{src_hash}"
+    return f"{module}:{qualname}@edgeopt-{edgeopt.__version__}+pkg-{_package_hash()}#src-{src_hash}"
 
 
 def _package_hash() -> str:
     """First 16 hex digits of the SHA-256 over edgeopt's ``.py`` files (paths and bytes)."""
-    import edgeopt
-
     root = Path(edgeopt.__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):

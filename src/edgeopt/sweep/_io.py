@@ -49,7 +49,31 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically; return the path."""
+    """Write ``text`` (UTF-8) to ``path`` atomically; return the path.
+
+    The text goes to a temporary file in the same folder, which is flushed and then
+    renamed onto ``path`` (:func:`os.replace`): a reader, or a run interrupted at any
+    moment, sees the old file or the complete new one, never a part.  Missing parent
+    folders are created.
+
+    Parameters
+    ----------
+    path : str or path-like
+    text : str
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from edgeopt.sweep import write_text_atomic
+    >>> path = write_text_atomic(pathlib.Path(tempfile.mkdtemp()) / "a" / "note.txt", "hi\\n")
+    >>> path.read_text()
+    'hi\\n'
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
