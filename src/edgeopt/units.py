@@ -30,6 +30,20 @@ BOLTZMANN_J_PER_K = 1.380649e-23
 REFERENCE_TEMPERATURE_K = 290.0
 
 
+def _from_db(x: Any, offset_db: float, limit: str) -> NDArray[np.float64]:
+    """10^((x − offset)/10) of a checked ``x``, refusing a result that overflows."""
+    arr = check_array(x, "x")
+    with np.errstate(over="ignore"):
+        out = np.power(10.0, (arr - offset_db) / 10.0)
+    check_result_finite(out, "x", limit)
+    return out
+
+
+def _to_db(x: Any, offset_db: float) -> NDArray[np.float64]:
+    """10·log10(x) + offset of a checked, positive ``x``."""
+    return 10.0 * np.log10(check_array(x, "x", positive=True)) + offset_db
+
+
 def db_to_lin(x: Any) -> NDArray[np.float64]:
     """Convert decibels to a linear power ratio, 10^(x/10).
 
@@ -58,11 +72,7 @@ def db_to_lin(x: Any) -> NDArray[np.float64]:
     >>> float(db_to_lin(30.0))
     1000.0
     """
-    arr = check_array(x, "x")
-    with np.errstate(over="ignore"):
-        out = np.power(10.0, arr / 10.0)
-    check_result_finite(out, "x", "dB values below about 3083 dB")
-    return out
+    return _from_db(x, 0.0, "dB values below about 3083 dB")
 
 
 def lin_to_db(x: Any) -> NDArray[np.float64]:
@@ -92,8 +102,7 @@ def lin_to_db(x: Any) -> NDArray[np.float64]:
     >>> float(lin_to_db(100.0))
     20.0
     """
-    arr = check_array(x, "x", positive=True)
-    return 10.0 * np.log10(arr)
+    return _to_db(x, 0.0)
 
 
 def dbm_to_w(x: Any) -> NDArray[np.float64]:
@@ -123,11 +132,7 @@ def dbm_to_w(x: Any) -> NDArray[np.float64]:
     >>> float(dbm_to_w(30.0))
     1.0
     """
-    arr = check_array(x, "x")
-    with np.errstate(over="ignore"):
-        out = np.power(10.0, (arr - 30.0) / 10.0)
-    check_result_finite(out, "x", "dBm values below about 3113 dBm")
-    return out
+    return _from_db(x, 30.0, "dBm values below about 3113 dBm")
 
 
 def w_to_dbm(x: Any) -> NDArray[np.float64]:
@@ -157,8 +162,7 @@ def w_to_dbm(x: Any) -> NDArray[np.float64]:
     >>> float(w_to_dbm(0.001))
     0.0
     """
-    arr = check_array(x, "x", positive=True)
-    return 10.0 * np.log10(arr) + 30.0
+    return _to_db(x, 30.0)
 
 
 def thermal_noise_w(bandwidth_hz: Any, noise_figure_db: float = 0.0) -> NDArray[np.float64]:

@@ -31,7 +31,7 @@ def numpy_mc_reference(
 
 
 def test_uniform_stream_is_uniform_on_open_interval() -> None:
-    u = _kernels.uniform_samples(np.uint64(12345), 1_000_000)
+    u = _kernels.stream_samples(np.uint64(12345), 1_000_000, False)
     assert u.min() > 0.0 and u.max() < 1.0
     assert stats.kstest(u, "uniform").pvalue > P_MIN
     assert abs(u.mean() - 0.5) <= Z * np.sqrt(1 / 12 / u.size)
@@ -39,17 +39,17 @@ def test_uniform_stream_is_uniform_on_open_interval() -> None:
     r = np.corrcoef(u[:-1], u[1:])[0, 1]
     assert abs(r) <= Z / np.sqrt(u.size)
     # neighbouring seeds give uncorrelated streams
-    v = _kernels.uniform_samples(np.uint64(12346), 1_000_000)
+    v = _kernels.stream_samples(np.uint64(12346), 1_000_000, False)
     assert abs(np.corrcoef(u, v)[0, 1]) <= Z / np.sqrt(u.size)
 
 
 def test_streams_are_deterministic_per_seed() -> None:
-    a = _kernels.uniform_samples(np.uint64(7), 100)
-    np.testing.assert_array_equal(a, _kernels.uniform_samples(np.uint64(7), 100))
-    assert not np.array_equal(a, _kernels.uniform_samples(np.uint64(8), 100))
+    a = _kernels.stream_samples(np.uint64(7), 100, False)
+    np.testing.assert_array_equal(a, _kernels.stream_samples(np.uint64(7), 100, False))
+    assert not np.array_equal(a, _kernels.stream_samples(np.uint64(8), 100, False))
     # a zero seed and the largest seed are valid
     for seed in (np.uint64(0), np.uint64(2**64 - 1)):
-        u = _kernels.uniform_samples(seed, 10_000)
+        u = _kernels.stream_samples(seed, 10_000, False)
         assert 0.0 < u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.02
 
 
@@ -72,7 +72,7 @@ def test_gain_samples_match_numpy_reference_distribution(n: int) -> None:
 
 def test_ziggurat_normals_match_numpy_reference() -> None:
     size = 1_000_000
-    x = _kernels.normal_samples(np.uint64(31), size)
+    x = _kernels.stream_samples(np.uint64(31), size, True)
     ref = np.random.default_rng(31).standard_normal(size)
     assert stats.kstest(x, "norm").pvalue > P_MIN
     assert stats.ks_2samp(x, ref).pvalue > P_MIN

@@ -75,10 +75,10 @@ def _rotl45(x: np.uint64) -> np.uint64:
 
 
 @njit(cache=True, inline="always")
-def _next_uniform(
+def _xoshiro_step(
     s0: np.uint64, s1: np.uint64, s2: np.uint64, s3: np.uint64
-) -> tuple[float, np.uint64, np.uint64, np.uint64, np.uint64]:
-    """One xoshiro256+ step: a double uniform on the open interval (0, 1) and the new state."""
+) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64, np.uint64]:
+    """One xoshiro256+ step: the 64-bit output s0 + s3 and the new state."""
     result = s0 + s3
     t = s1 << _S17
     s2 = s2 ^ s0
@@ -87,20 +87,18 @@ def _next_uniform(
     s0 = s0 ^ s3
     s2 = s2 ^ t
     s3 = _rotl45(s3)
+    return result, s0, s1, s2, s3
+
+
+@njit(cache=True, inline="always")
+def _next_uniform(
+    s0: np.uint64, s1: np.uint64, s2: np.uint64, s3: np.uint64
+) -> tuple[float, np.uint64, np.uint64, np.uint64, np.uint64]:
+    """One xoshiro256+ step: a double uniform on the open interval (0, 1) and the new state."""
+    result, s0, s1, s2, s3 = _xoshiro_step(s0, s1, s2, s3)
     # top 53 bits, shifted by half a step: never exactly 0 or 1
     u = (float(result >> _S11) + 0.5) * _TWO_M53
     return u, s0, s1, s2, s3
-
-
-@njit(cache=True)
-def uniform_samples(seed: np.uint64, size: int) -> np.ndarray:
-    """``size`` uniforms on (0, 1) from the stream seeded by ``seed`` (for tests)."""
-    out = np.empty(size, dtype=np.float64)
-    s0, s1, s2, s3 = _seed_state(seed)
-    for i in range(size):
-        u, s0, s1, s2, s3 = _next_uniform(s0, s1, s2, s3)
-        out[i] = u
-    return out
 
 
 @njit(cache=True, inline="always")
@@ -163,14 +161,7 @@ def _next_normal(
     xs = _ZIG_X
     fs = _ZIG_F
     while True:
-        bits = s0 + s3
-        t = s1 << _S17
-        s2 = s2 ^ s0
-        s3 = s3 ^ s1
-        s1 = s1 ^ s2
-        s0 = s0 ^ s3
-        s2 = s2 ^ t
-        s3 = _rotl45(s3)
+        bits, s0, s1, s2, s3 = _xoshiro_step(s0, s1, s2, s3)
         i = int(bits >> _S56)
         negative = (bits & _BIT55) != 0
         x = float((bits >> _S3) & _MASK52) * _TWO_M52 * xs[i]
@@ -196,12 +187,18 @@ def _next_normal(
 
 
 @njit(cache=True)
-def normal_samples(seed: np.uint64, size: int) -> np.ndarray:
-    """``size`` standard Gaussians from the stream seeded by ``seed`` (for tests)."""
+def stream_samples(seed: np.uint64, size: int, normal: bool) -> np.ndarray:
+    """``size`` draws of the stream seeded by ``seed`` (for tests).
+
+    Uniforms on (0, 1), or standard Gaussians with ``normal=True``.
+    """
     out = np.empty(size, dtype=np.float64)
     s0, s1, s2, s3 = _seed_state(seed)
     for i in range(size):
-        x, s0, s1, s2, s3 = _next_normal(s0, s1, s2, s3)
+        if normal:
+            x, s0, s1, s2, s3 = _next_normal(s0, s1, s2, s3)
+        else:
+            x, s0, s1, s2, s3 = _next_uniform(s0, s1, s2, s3)
         out[i] = x
     return out
 

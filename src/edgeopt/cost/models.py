@@ -7,6 +7,7 @@ devices are on the last axis and are reduced away.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,17 @@ from edgeopt._validation import check_array, check_broadcast, check_result_finit
 __all__ = ["total_latency", "round_latency", "compute_time", "compute_energy", "transmit_energy"]
 
 _OVERFLOW_HINT = "values whose result is finite in float64 (check the units)"
+
+
+def _evaluate(
+    formula: Callable[..., NDArray[np.float64]], **arrays: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``formula`` of the checked arrays broadcast together; an overflow is refused."""
+    values = check_broadcast(**arrays)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = formula(*values)
+    check_result_finite(out, ", ".join(arrays), _OVERFLOW_HINT)
+    return np.asarray(out, dtype=np.float64)
 
 
 def total_latency(
@@ -60,15 +72,15 @@ def total_latency(
     >>> float(total_latency(1e6, 1e7, 100, 0.05))   # 0.1 s air + 0.05 s compute, 100 rounds
     15.0
     """
-    pay = check_array(payload_bits, "payload_bits", nonneg=True)
-    rate = check_array(rate_bps, "rate_bps", positive=True)
-    n = check_array(rounds, "rounds", nonneg=True)
-    comp = check_array(compute_s, "compute_s", nonneg=True)
-    pay, rate, n, comp = check_broadcast(payload_bits=pay, rate_bps=rate, rounds=n, compute_s=comp)
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.where(n == 0, 0.0, pay / rate * n + comp * n)  # zero rounds take no time
-    check_result_finite(out, "payload_bits, rate_bps, rounds, compute_s", _OVERFLOW_HINT)
-    return np.asarray(out)
+    return _evaluate(
+        lambda pay, rate, n, comp: np.where(
+            n == 0, 0.0, pay / rate * n + comp * n
+        ),  # 0 rounds: 0 s
+        payload_bits=check_array(payload_bits, "payload_bits", nonneg=True),
+        rate_bps=check_array(rate_bps, "rate_bps", positive=True),
+        rounds=check_array(rounds, "rounds", nonneg=True),
+        compute_s=check_array(compute_s, "compute_s", nonneg=True),
+    )
 
 
 def round_latency(payload_bits: Any, rate_bps: Any, compute_s: Any) -> NDArray[np.float64]:
@@ -155,13 +167,11 @@ def compute_time(cycles: Any, freq_hz: Any) -> NDArray[np.float64]:
     >>> float(compute_time(2e9, 1e9))
     2.0
     """
-    c = check_array(cycles, "cycles", nonneg=True)
-    f = check_array(freq_hz, "freq_hz", positive=True)
-    c, f = check_broadcast(cycles=c, freq_hz=f)
-    with np.errstate(over="ignore"):
-        out = c / f
-    check_result_finite(out, "cycles, freq_hz", _OVERFLOW_HINT)
-    return np.asarray(out)
+    return _evaluate(
+        lambda c, f: c / f,
+        cycles=check_array(cycles, "cycles", nonneg=True),
+        freq_hz=check_array(freq_hz, "freq_hz", positive=True),
+    )
 
 
 def compute_energy(cycles: Any, freq_hz: Any, kappa: Any) -> NDArray[np.float64]:
@@ -200,14 +210,12 @@ def compute_energy(cycles: Any, freq_hz: Any, kappa: Any) -> NDArray[np.float64]
     >>> round(float(compute_energy(1e9, 1e9, 1e-28)), 6)
     0.1
     """
-    c = check_array(cycles, "cycles", nonneg=True)
-    f = check_array(freq_hz, "freq_hz", nonneg=True)
-    k = check_array(kappa, "kappa", nonneg=True)
-    c, f, k = check_broadcast(cycles=c, freq_hz=f, kappa=k)
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = k * c * f * f
-    check_result_finite(out, "cycles, freq_hz, kappa", _OVERFLOW_HINT)
-    return np.asarray(out)
+    return _evaluate(
+        lambda c, f, k: k * c * f * f,
+        cycles=check_array(cycles, "cycles", nonneg=True),
+        freq_hz=check_array(freq_hz, "freq_hz", nonneg=True),
+        kappa=check_array(kappa, "kappa", nonneg=True),
+    )
 
 
 def transmit_energy(power_w: Any, payload_bits: Any, rate_bps: Any) -> NDArray[np.float64]:
@@ -242,11 +250,9 @@ def transmit_energy(power_w: Any, payload_bits: Any, rate_bps: Any) -> NDArray[n
     >>> float(transmit_energy(0.2, 1e6, 1e7))
     0.02
     """
-    p = check_array(power_w, "power_w", nonneg=True)
-    pay = check_array(payload_bits, "payload_bits", nonneg=True)
-    rate = check_array(rate_bps, "rate_bps", positive=True)
-    p, pay, rate = check_broadcast(power_w=p, payload_bits=pay, rate_bps=rate)
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = p * pay / rate
-    check_result_finite(out, "power_w, payload_bits, rate_bps", _OVERFLOW_HINT)
-    return np.asarray(out)
+    return _evaluate(
+        lambda p, pay, rate: p * pay / rate,
+        power_w=check_array(power_w, "power_w", nonneg=True),
+        payload_bits=check_array(payload_bits, "payload_bits", nonneg=True),
+        rate_bps=check_array(rate_bps, "rate_bps", positive=True),
+    )
