@@ -36,6 +36,7 @@ __all__ = [
     "check_complex_array",
     "check_scalar",
     "check_int",
+    "check_int_array",
     "check_choice",
     "check_bool",
     "check_result_finite",
@@ -512,8 +513,8 @@ def _real_item(value: Any) -> float | None:
             return None
     try:
         return float(value)
-    except OverflowError:  # an int beyond float64: not a finite number, refused as such
-        return float("inf")
+    except OverflowError:  # an int beyond float64
+        return float("inf") if value > 0 else float("-inf")
 
 
 def check_scalar(
@@ -600,6 +601,64 @@ def check_int(
     if max_value is not None and out > max_value:
         raise _fail(name, value, f"an integer <= {max_value}")
     return out
+
+
+def check_int_array(
+    value: Any,
+    name: str,
+    *,
+    ndim: int | Iterable[int] | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    min_value: int | None = None,
+    allow_empty: bool = True,
+) -> NDArray[np.int64]:
+    """Convert an integer or array of integers (counts: samples per device...) to int64.
+
+    Floats are refused, integral or not, as in :func:`check_int`: a count given as a float
+    is usually a bug.
+
+    Parameters
+    ----------
+    value : int or array_like of int
+    name : str
+        Argument name for error messages.
+    ndim, shape, allow_empty
+        As in :func:`check_array`.
+    min_value : int, optional
+        Inclusive lower bound of every entry.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+
+    Raises
+    ------
+    InvalidInputError
+        Floats, bools, text, integers beyond int64, wrong shape, or an entry below
+        ``min_value``.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import check_int_array
+    >>> check_int_array([300, 700], "num_samples", shape=(2,), min_value=0)
+    array([300, 700])
+    """
+    expected = "an integer or array of integers (not float, bool or text)"
+    if isinstance(value, str | bytes) or value is None:
+        raise _fail(name, value, expected)
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists, ints beyond every NumPy integer type
+        raise _fail(name, value, expected) from exc
+    if arr.dtype == object or arr.dtype.kind not in "iu":
+        raise _fail(name, value, expected)
+    if arr.dtype == np.uint64 and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+        raise _fail(name, value, "integers below 2**63")
+    arr = arr.astype(np.int64, copy=False)
+    _check_layout(arr, value, name, ndim, shape, allow_empty)
+    if min_value is not None and np.any(arr < min_value):
+        raise _fail(name, value, f"integers >= {min_value}")
+    return arr
 
 
 def check_choice(value: Any, name: str, choices: Iterable[str]) -> str:
