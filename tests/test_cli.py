@@ -55,6 +55,23 @@ def test_list_prints_one_line_per_experiment(capsys):
         assert line.split()[0] == name and exp.summary in line
 
 
+def test_list_name_describes_one_experiment(capsys):
+    assert main(["list", "channel"]) == 0
+    out = capsys.readouterr().out
+    exp = registry()["channel"]
+    assert out == exp.describe() + "\n"
+    lines = out.splitlines()
+    assert lines[0] == f"channel: {exp.summary}" and lines[1] == f"seed: {exp.seed}"
+    for quick, label in ((False, "full"), (True, "quick")):
+        head = next(line for line in lines if line.startswith(f"{label} grid: "))
+        assert head.endswith(f"x {exp.repeats(quick)} repeat(s)")
+        for name, values in exp.grid(quick).items():
+            assert f"  {name} = {list(values)}" in lines
+    assert main(["list", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "name='nope'" in err and "channel" in err and "Traceback" not in err
+
+
 def test_no_command_prints_help(capsys):
     assert main([]) == 0
     assert "usage: edgeopt" in capsys.readouterr().out
@@ -116,6 +133,22 @@ def test_reproduce_usage_errors(tmp_path, capsys):
     assert "name='nope'" in capsys.readouterr().err
     assert main(["reproduce", "channel", "--scheduler", "x", "--out", str(tmp_path)]) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["virtual", "file", "under_a_file"])
+def test_reproduce_an_unusable_out_is_one_error_before_any_work(tmp_path, capsys, kind):
+    (tmp_path / "f").write_text("x")
+    out = {"virtual": "/proc/edgeopt-nope", "file": str(tmp_path / "f")}.get(
+        kind, str(tmp_path / "f" / "sub")
+    )
+    args = ["reproduce", "channel", "--quick", "--scheduler", "serial", "--quiet", "--out", out]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"edgeopt: error: --out={out!r} is invalid: expected a folder")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["f"]
+    assert main(["reproduce", "--all", "--quick", "--quiet", "--out", out]) == 2
+    assert "--out=" in capsys.readouterr().err
 
 
 def _plot_nothing(table, out_dir: Path) -> list[Path]:

@@ -1,8 +1,8 @@
 """edgeopt: wireless-aware edge AI.
 
 Channel, rate, latency and energy models, optimization solvers for over-the-air
-aggregation, aggregation frequency, coded computing and offloading, and small federated
-training loops that put the decisions in the loop.
+aggregation, small federated training loops that put the decisions in the loop, and the
+sweeps and reproducible experiments that run them.
 
 ``import edgeopt`` is light: subpackages are imported on first attribute access, and torch,
 dask and matplotlib are never imported here.
@@ -25,17 +25,20 @@ from edgeopt import errors, units
 
 __version__ = "0.1.0"
 
+#: The modules and subpackages ``edgeopt.NAME`` imports on first access.  ``nn`` and
+#: ``federated`` need the ``torch`` extra.
 _SUBPACKAGES = {
+    "status",
     "channel",
     "cost",
+    "system",
     "aircomp",
-    "frequency",
-    "coding",
-    "offload",
+    "nn",
     "federated",
     "sweep",
+    "repro",
     "experiments",
-    "status",
+    "profiles",
 }
 
 __all__ = ["__version__", "errors", "units", *sorted(_SUBPACKAGES)]
