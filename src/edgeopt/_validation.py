@@ -513,8 +513,8 @@ def _real_item(value: Any) -> float | None:
             return None
     try:
         return float(value)
-    except OverflowError:  # an int beyond float64
-        return float("inf") if value > 0 else float("-inf")
+    except OverflowError:  # an int beyond float64: not a finite number, refused as such
+        return float("inf")
 
 
 def check_scalar(
