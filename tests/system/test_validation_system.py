@@ -32,6 +32,7 @@ def _devices(**changes):
         ({"tx_power_w": "0.1"}, "tx_power_w"),
         ({"tx_power_w": None}, "tx_power_w"),
         ({"distance_m": [[50.0, 100.0]]}, "distance_m"),
+        ({"distance_m": [[50.0, 100.0], [1.0]]}, "distance_m"),  # ragged
     ],
 )
 def test_devices_bad_input(changes, name):
@@ -116,6 +117,7 @@ def test_system_bad_input():
         ({"kappa": (1e-28, np.nan)}, "kappa"),
         ({"num_samples": (10.5, 20)}, "num_samples"),
         ({"num_samples": (20, 10)}, "num_samples"),
+        ({"kappa": [[1e-28], [1e-28, 2e-28]]}, "kappa"),  # ragged
         ({"distance_m": [50.0, 60.0, 70.0]}, "distance_m"),  # drawn, not given
         ({"power_w": 0.1}, "power_w"),  # normalized_system's name
         ({"base_station": BaseStation.normalized()}, "base_station"),

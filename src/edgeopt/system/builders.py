@@ -25,6 +25,7 @@ from edgeopt.system.model import (
     BaseStation,
     Devices,
     System,
+    _is_array,
 )
 
 __all__ = ["normalized_system", "drop_devices"]
@@ -83,7 +84,7 @@ def _resolve(name: str, value: Any, k: int, gen: np.random.Generator | None) -> 
                 "drop_devices(..., rng=...))",
             )
         return _draw_range(name, value, k, gen)
-    shape = (k,) if np.ndim(value) >= 1 and not isinstance(value, str | bytes) else ()
+    shape = (k,) if _is_array(value) else ()
     if name == "num_samples":
         arr: NDArray[Any] = check_int_array(value, name, shape=shape, min_value=0)
     else:

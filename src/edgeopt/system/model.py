@@ -125,6 +125,16 @@ def _frozen(arr: NDArray[Any]) -> NDArray[Any]:
     return out
 
 
+def _is_array(value: Any) -> bool:
+    """Whether ``value`` is meant as an array (anything with dimensions, ragged lists too)."""
+    if value is None or isinstance(value, str | bytes):
+        return False
+    try:
+        return bool(np.ndim(value) >= 1)
+    except ValueError:  # a ragged list: an array, refused with its name by the checks
+        return True
+
+
 def _span(values: NDArray[np.float64], fmt: str) -> str:
     """``"a"`` when all values are equal, else ``"min to max"``, each formatted with ``fmt``."""
     lo, hi = float(np.min(values)), float(np.max(values))
@@ -493,7 +503,7 @@ cycles_per_sample=None, num_samples=None)
         values = {name: getattr(self, name) for name in _DEVICE_FIELDS}
         k = None
         for value in values.values():
-            if value is not None and np.ndim(value) >= 1 and not isinstance(value, str | bytes):
+            if _is_array(value):
                 k = len(value)
                 break
         if k is None:
@@ -505,7 +515,7 @@ cycles_per_sample=None, num_samples=None)
                 if name in ("tx_power_w", "cpu_freq_hz", "kappa"):
                     raise missing_input(name, f"a number or a length-{k} array")
                 continue
-            shape = (k,) if np.ndim(value) >= 1 else ()
+            shape = (k,) if _is_array(value) else ()
             if name == "num_samples":
                 arr: NDArray[Any] = check_int_array(value, name, shape=shape, min_value=0)
             else:
