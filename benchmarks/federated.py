@@ -58,6 +58,7 @@ from edgeopt.federated import (
     AirCompAggregation,
     DigitalAggregation,
     IdealAggregation,
+    RoundContext,
     TopK,
     build_model,
     digits_dataset,
@@ -87,7 +88,7 @@ def smoke(device: str) -> dict[str, float]:
         "ideal": IdealAggregation(),
         "tdma_qsgd": DigitalAggregation(1e6, 0.1, 0.01, compressor=QSGD(4)),
         "fdma_topk": DigitalAggregation(1e6, 0.1, 0.01, compressor=TopK(ratio=0.1), access="fdma"),
-        "aircomp_fast": AirCompAggregation(4, 1.0, 0.1, 1.0, selection="fast"),
+        "aircomp_fast": AirCompAggregation(4, 1.0, 0.1, 1.0, method="fast"),
     }
     out = {}
     for name, agg in aggs.items():
@@ -101,7 +102,7 @@ def smoke(device: str) -> dict[str, float]:
                 lr=0.3,
                 batch_size=16,
                 aggregation=agg,
-                seed=0,
+                rng=0,
                 device=device,
             )
             out[f"{name}_{model}_accuracy"] = float(hist.test_accuracy[-1])
@@ -138,6 +139,7 @@ def _setup(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     flat = torch.cat([p.reshape(-1) for p in params.values()])
     agg = IdealAggregation()
     zeros = np.zeros(args.clients)
+    context = RoundContext(compute_s=zeros, compute_energy_j=zeros)
     updates = flat.new_empty((args.clients, flat.numel()))
 
     def one_round(trainer, index, mask):  # type: ignore[no-untyped-def]
@@ -156,7 +158,7 @@ def _setup(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             updates[:, start : start + size].view(p.shape).copy_(p)
             start += size
         updates.sub_(flat)
-        out = agg.aggregate(updates, sizes, compute_s=zeros, compute_energy_j=zeros)
+        out = agg.aggregate(updates, sizes, context)
         _sync(device)
         return out.update, train_s, train_faults
 

@@ -101,7 +101,7 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         agg: Any = IdealAggregation()
     else:
         agg = AirCompAggregation(
-            int(params["num_antennas"]), power_w, noise_w, target, selection=scheme
+            int(params["num_antennas"]), power_w, noise_w, target, method=scheme
         )
     hist = run_fedavg(
         data="digits",
@@ -113,7 +113,7 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         lr=0.3,
         batch_size=16,
         aggregation=agg,
-        seed=rng,
+        rng=rng,
     )
     return summarize(hist)
 

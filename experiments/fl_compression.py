@@ -106,7 +106,7 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         lr=0.3,
         batch_size=16,
         aggregation=agg,
-        seed=rng,
+        rng=rng,
     )
     return summarize(hist)
 

@@ -97,7 +97,7 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     if scheme == "aircomp":
         target = noise_w / power_w  # normalized target gamma P / sigma^2 = 0 dB
         agg = AirCompAggregation(
-            6, power_w, noise_w, target, selection="fast", bandwidth_hz=BANDWIDTH_HZ
+            6, power_w, noise_w, target, method="fast", bandwidth_hz=BANDWIDTH_HZ
         )
     elif scheme == "tdma":
         agg = DigitalAggregation(BANDWIDTH_HZ, power_w, noise_w, num_antennas=6)
@@ -113,7 +113,7 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         lr=0.3,
         batch_size=10,
         aggregation=agg,
-        seed=rng,
+        rng=rng,
     )
     return summarize(hist)
 

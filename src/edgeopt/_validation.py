@@ -41,6 +41,8 @@ __all__ = [
     "check_bool",
     "check_result_finite",
     "check_broadcast",
+    "check_finite_tensor",
+    "check_update_tensor",
 ]
 
 
@@ -731,3 +733,123 @@ def check_broadcast(**arrays: NDArray[Any]) -> list[NDArray[Any]]:
     except ValueError as exc:
         shapes = ", ".join(f"{k} (shape {v.shape})" for k, v in arrays.items())
         raise invalid_inputs(shapes, "shapes that broadcast together") from exc
+
+
+class _TensorSummary:
+    """Stands for a tensor in error messages: ``tensor(shape=(2, 3), dtype=torch.float32)``."""
+
+    def __init__(self, value: Any) -> None:
+        self.text = f"tensor(shape={tuple(value.shape)}, dtype={value.dtype})"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def check_finite_tensor(
+    value: Any,
+    name: str,
+    *,
+    ndim: int | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    allow_empty: bool = True,
+) -> Any:
+    """Check a torch tensor: its shape, and no NaN or inf in it; return it unchanged.
+
+    torch is imported only when this runs, so importing this module never loads it.  The
+    finiteness test reduces the tensor to its largest and smallest entries (both propagate
+    NaN) and so makes no temporary of the tensor's size.
+
+    Parameters
+    ----------
+    value : torch.Tensor
+        The tensor to check (any dtype; integer tensors are always finite).
+    name : str
+        Argument name for error messages.
+    ndim : int, optional
+        Required number of dimensions.
+    shape : tuple of int or None, optional
+        Required shape; ``None`` entries match any length.
+    allow_empty : bool
+        Whether a tensor with no entries is accepted.
+
+    Returns
+    -------
+    torch.Tensor
+        ``value`` itself (not copied).
+
+    Raises
+    ------
+    InvalidInputError
+        Not a torch tensor, a complex tensor, the wrong number of dimensions or shape, empty
+        where that is not allowed, or NaN or inf entries.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from edgeopt._validation import check_finite_tensor
+    >>> check_finite_tensor(torch.ones(2, 3), "updates", ndim=2).shape
+    torch.Size([2, 3])
+    >>> check_finite_tensor(torch.tensor([1.0, float("nan")]), "updates")
+    Traceback (most recent call last):
+    ...
+    edgeopt.errors.InvalidInputError: updates=tensor(shape=(2,), dtype=torch.float32) is \
+invalid: expected finite values (no NaN or inf)
+    """
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        raise _fail(name, value, "a torch.Tensor")
+    shown = _TensorSummary(value)
+    if value.is_complex():
+        raise _fail(name, shown, "a real-valued tensor")
+    if ndim is not None and value.ndim != ndim:
+        raise _fail(name, shown, f"a tensor with {ndim} dimension(s), got {value.ndim}")
+    if shape is not None:
+        ok = value.ndim == len(shape) and all(
+            s is None or s == a for s, a in zip(shape, value.shape, strict=False)
+        )
+        if not ok:
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            raise _fail(name, shown, f"shape {want}, got {tuple(value.shape)}")
+    if value.numel() == 0:
+        if not allow_empty:
+            raise _fail(name, shown, "a non-empty tensor")
+        return value
+    if value.dtype.is_floating_point and not (
+        bool(torch.isfinite(value.amax())) and bool(torch.isfinite(value.amin()))
+    ):
+        raise _fail(name, shown, "finite values (no NaN or inf)")
+    return value
+
+
+def check_update_tensor(value: Any, name: str = "updates", *, num_rows: int | None = None) -> Any:
+    """Check stacked model updates: a finite, real ``(K, d)`` torch tensor, ``K, d >= 1``.
+
+    Parameters
+    ----------
+    value : torch.Tensor, shape (K, d)
+        One update per row (per client).
+    name : str
+        Argument name for error messages (default ``"updates"``).
+    num_rows : int, optional
+        Required ``K``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``value`` itself.
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`check_finite_tensor`, for anything but a non-empty finite 2-D tensor
+        (with ``num_rows`` rows where given).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from edgeopt._validation import check_update_tensor
+    >>> tuple(check_update_tensor(torch.zeros(4, 10)).shape)
+    (4, 10)
+    """
+    return check_finite_tensor(value, name, ndim=2, shape=(num_rows, None), allow_empty=False)

@@ -16,6 +16,7 @@ from edgeopt.federated import (
     AirCompAggregation,
     DigitalAggregation,
     IdealAggregation,
+    RoundContext,
     TopK,
 )
 
@@ -28,9 +29,8 @@ def _updates(k, d, seed=0):
 def test_ideal_is_weighted_mean_and_costs_compute_only():
     u = _updates(5, 7)
     sizes = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
-    out = IdealAggregation().aggregate(
-        u, sizes, compute_s=np.arange(5.0), compute_energy_j=np.ones(5)
-    )
+    ctx = RoundContext(compute_s=np.arange(5.0), compute_energy_j=np.ones(5))
+    out = IdealAggregation().aggregate(u, sizes, ctx)
     expect = (sizes[:, None] * u.numpy()).sum(0) / sizes.sum()
     assert np.allclose(out.update.numpy(), expect)
     assert out.round_latency_s == 4.0 and out.energy_j == 5.0 and out.selected.all()
@@ -46,8 +46,9 @@ def test_digital_latency_and_energy_from_shannon_rates(access):
         band, power, noise, bits_per_entry=16, access=access, num_antennas=n_ant
     )
     agg.reset(k, d)
-    out = agg.aggregate(_updates(k, d), np.ones(k), rng=9, compute_s=t, compute_energy_j=e)
-    h = rayleigh((k, n_ant), np.random.default_rng(9))  # the same draw, replayed
+    h = agg.draw_channels(k, rng=9)
+    assert np.array_equal(h, rayleigh((k, n_ant), np.random.default_rng(9)))  # CN(0, I) rows
+    out = agg.aggregate(_updates(k, d), np.ones(k), RoundContext(t, e, channels=h))
     gain = np.sum(np.abs(h) ** 2, axis=1)
     bits = 16 * d
     if access == "tdma":
@@ -66,13 +67,16 @@ def test_digital_compressed_uses_exact_bits_and_decoded_updates():
     u = _updates(k, d).float()
     agg = DigitalAggregation(1e6, 1.0, 1e-3, compressor=TopK(k=5))
     agg.reset(k, d)
-    out = agg.aggregate(u, np.ones(k), rng=0, compute_s=np.zeros(k), compute_energy_j=np.zeros(k))
+    ctx = RoundContext.from_rng(
+        0, compute_s=np.zeros(k), compute_energy_j=np.zeros(k), channels=agg.draw_channels(k, 1)
+    )
+    out = agg.aggregate(u, np.ones(k), ctx)
     assert out.uplink_bits == k * (32 + 5 * (32 + 6))
     assert int((out.update != 0).sum()) <= k * 5
     s = 1000
     fine = DigitalAggregation(1e6, 1.0, 1e-3, compressor=QSGD(s))
     fine.reset(k, d)
-    out = fine.aggregate(u, np.ones(k), rng=0, compute_s=np.zeros(k), compute_energy_j=np.zeros(k))
+    out = fine.aggregate(u, np.ones(k), ctx)
     # QSGD entry j of device i is ||u_i||/s times a level rounded up with probability
     # f_ij = frac(s |u_ij| / ||u_i||): unbiased, variance (||u_i||/s)^2 f_ij (1 - f_ij)
     # (Alistarh et al. 2017, Lemma 3.1; summed over j this is <= min(d/s^2, sqrt(d)/s) ||u_i||^2).
@@ -93,11 +97,11 @@ def test_aircomp_noiseless_with_all_devices_equals_ideal():
     u = _updates(k, d)
     sizes = np.arange(1.0, k + 1)
     zeros = np.zeros(k)
-    ideal = IdealAggregation().aggregate(u, sizes, compute_s=zeros, compute_energy_j=zeros)
+    ideal = IdealAggregation().aggregate(u, sizes, RoundContext(zeros, zeros))
     air = AirCompAggregation(
-        num_antennas=3, power_w=1.0, noise_w=0.0, mse_target=1e-3, selection="all"
+        num_antennas=3, power_w=1.0, noise_w=0.0, mse_target=1e-3, method="all"
     )
-    out = air.aggregate(u, sizes, rng=1, compute_s=zeros, compute_energy_j=zeros)
+    out = air.aggregate(u, sizes, RoundContext(zeros, zeros, channels=air.draw_channels(k, 1)))
     assert out.selected.all()
     assert torch.allclose(out.update, ideal.update, atol=1e-10)
 
@@ -107,13 +111,19 @@ def test_aircomp_error_matches_predicted_mse_monte_carlo():
     power, noise = 1.0, 0.5
     sizes = np.random.default_rng(4).integers(20, 60, size=k).astype(float)
     air = AirCompAggregation(
-        num_antennas=4, power_w=power, noise_w=noise, mse_target=2.0, selection="fast"
+        num_antennas=4, power_w=power, noise_w=noise, mse_target=2.0, method="fast"
     )
     rng = np.random.default_rng(5)
     ratios = []
     for r in range(rounds):
         u = _updates(k, d, seed=100 + r)
-        out = air.aggregate(u, sizes, rng=rng, compute_s=np.zeros(k), compute_energy_j=np.zeros(k))
+        ctx = RoundContext.from_rng(
+            rng,
+            compute_s=np.zeros(k),
+            compute_energy_j=np.zeros(k),
+            channels=air.draw_channels(k, rng),
+        )
+        out = air.aggregate(u, sizes, ctx)
         sel = out.selected
         assert sel.any() and out.mse <= 2.0 * (1 + 1e-6)
         ws = out.info["weights"]
@@ -135,12 +145,14 @@ def test_aircomp_round_time_independent_of_k_and_power_respected():
             power_w=0.5,
             noise_w=1e-2,
             mse_target=10.0,
-            selection="fast",
+            method="fast",
             bandwidth_hz=band,
         )
-        out = air.aggregate(
-            _updates(k, d), np.ones(k), rng=k, compute_s=np.zeros(k), compute_energy_j=np.zeros(k)
+        z = np.zeros(k)
+        ctx = RoundContext.from_rng(
+            k, compute_s=z, compute_energy_j=z, channels=air.draw_channels(k, k)
         )
+        out = air.aggregate(_updates(k, d), np.ones(k), ctx)
         assert out.round_latency_s == pytest.approx(math.ceil(d / 2) / band, rel=1e-12)
         # energy = sum_ij |b_i s_ij|^2 / B with |b_i|^2 <= P, and the common normalization
         # makes sum_ij |s_ij|^2 = |S| d / 2 exactly, so energy <= P |S| d / (2 B)
@@ -158,11 +170,10 @@ def test_aircomp_selection_matches_solver_and_empty_round():
         1 + 1e-6
     )
     air = AirCompAggregation(
-        num_antennas=2, power_w=1.0, noise_w=1e3, mse_target=1e-6, selection="fast"
+        num_antennas=2, power_w=1.0, noise_w=1e3, mse_target=1e-6, method="fast"
     )
-    out = air.aggregate(
-        _updates(k, 5), np.ones(k), rng=0, compute_s=np.ones(k), compute_energy_j=np.ones(k)
-    )
+    ctx = RoundContext(np.ones(k), np.ones(k), channels=h, noise_rng=0, selection_rng=0)
+    out = air.aggregate(_updates(k, 5), np.ones(k), ctx)
     assert not out.selected.any()
     assert torch.all(out.update == 0) and out.round_latency_s == 0.0 and out.energy_j == 0.0
 
@@ -170,20 +181,37 @@ def test_aircomp_selection_matches_solver_and_empty_round():
 def test_aggregation_bad_input():
     with pytest.raises(InvalidInputError, match="mse_target"):
         AirCompAggregation(2, 1.0, 1.0, mse_target=0.0)
-    with pytest.raises(InvalidInputError, match="selection"):
-        AirCompAggregation(2, 1.0, 1.0, mse_target=1.0, selection="best")
+    with pytest.raises(InvalidInputError, match="method"):
+        AirCompAggregation(2, 1.0, 1.0, mse_target=1.0, method="best")
     with pytest.raises(InvalidInputError, match="access"):
         DigitalAggregation(1e6, 1.0, 1.0, access="cdma")
     with pytest.raises(InvalidInputError, match="compressor"):
         DigitalAggregation(1e6, 1.0, 1.0, compressor="qsgd")
+    ctx = RoundContext(compute_s=[0, 0], compute_energy_j=[0, 0])
     with pytest.raises(InvalidInputError, match="data_sizes"):
-        IdealAggregation().aggregate(
-            torch.ones(2, 3), [1.0, -1.0], compute_s=[0, 0], compute_energy_j=[0, 0]
-        )
+        IdealAggregation().aggregate(torch.ones(2, 3), [1.0, -1.0], ctx)
     with pytest.raises(InvalidInputError, match="updates"):
-        IdealAggregation().aggregate(
-            torch.full((2, 3), math.inf), [1, 1], compute_s=[0, 0], compute_energy_j=[0, 0]
-        )
+        IdealAggregation().aggregate(torch.full((2, 3), math.inf), [1, 1], ctx)
+    with pytest.raises(InvalidInputError, match="updates"):
+        IdealAggregation().aggregate(np.ones((2, 3)), [1, 1], ctx)  # not a tensor
+    with pytest.raises(InvalidInputError, match="context.compute_s"):
+        IdealAggregation().aggregate(torch.ones(3, 2), [1, 1, 1], ctx)  # 2 devices, not 3
+    with pytest.raises(InvalidInputError, match="context"):
+        IdealAggregation().aggregate(torch.ones(2, 3), [1, 1], {"compute_s": [0, 0]})
+    digital = DigitalAggregation(1e6, 1.0, 1.0, num_antennas=2)
+    with pytest.raises(InvalidInputError, match="context.channels"):
+        digital.aggregate(torch.ones(2, 3), [1, 1], ctx)  # no channels handed in
+    with pytest.raises(InvalidInputError, match="context.channels"):
+        bad = RoundContext([0, 0], [0, 0], channels=np.ones((2, 3), dtype=complex))
+        digital.aggregate(torch.ones(2, 3), [1, 1], bad)  # 3 antennas, not 2
+    with pytest.raises(InvalidInputError, match="compute_energy_j"):
+        RoundContext(compute_s=[0, 0], compute_energy_j=[0, 0, 0])
+    with pytest.raises(InvalidInputError, match="compute_s"):
+        RoundContext(compute_s=[-1.0], compute_energy_j=[0])
+    with pytest.raises(InvalidInputError, match="noise_rng"):
+        RoundContext(compute_s=[0], compute_energy_j=[0], noise_rng=1.5)
+    with pytest.raises(InvalidInputError, match="channels"):
+        RoundContext(compute_s=[0], compute_energy_j=[0], channels=np.full((1, 2), np.nan))
 
 
 def test_digital_and_aircomp_with_path_loss_channels():
@@ -197,8 +225,9 @@ def test_digital_and_aircomp_with_path_loss_channels():
     agg = DigitalAggregation(band, power, noise, num_antennas=2, distances_m=dist)
     agg.reset(k, d)
     z = np.zeros(k)
-    out = agg.aggregate(_updates(k, d), np.ones(k), rng=3, compute_s=z, compute_energy_j=z)
-    h = uplink_channels(dist, 2, rng=np.random.default_rng(3))  # the same draw, replayed
+    h = agg.draw_channels(k, rng=3)
+    assert np.array_equal(h, uplink_channels(dist, 2, rng=np.random.default_rng(3)))
+    out = agg.aggregate(_updates(k, d), np.ones(k), RoundContext(z, z, channels=h))
     rate = band * np.log2(1 + power * np.sum(np.abs(h) ** 2, axis=1) / noise)
     assert out.round_latency_s == pytest.approx(np.sum(32 * d / rate), rel=1e-12)
     air = AirCompAggregation(
@@ -206,12 +235,13 @@ def test_digital_and_aircomp_with_path_loss_channels():
         power_w=power,
         noise_w=noise,
         mse_target=1.0,
-        selection="fast",
+        method="fast",
         distances_m=dist,
     )
-    out = air.aggregate(_updates(k, d), np.ones(k), rng=3, compute_s=z, compute_energy_j=z)
+    ctx = RoundContext.from_rng(
+        3, compute_s=z, compute_energy_j=z, channels=air.draw_channels(k, 3)
+    )
+    out = air.aggregate(_updates(k, d), np.ones(k), ctx)
     assert out.selected.any() and out.mse <= 1.0 * (1 + 1e-6)
     with pytest.raises(InvalidInputError, match="distances_m"):
-        air.aggregate(
-            _updates(3, d), np.ones(3), rng=3, compute_s=np.zeros(3), compute_energy_j=np.zeros(3)
-        )
+        air.draw_channels(3, rng=3)  # five distances, three clients

@@ -42,7 +42,7 @@ def test_one_client_one_full_batch_step_is_gradient_descent():
         lr=lr,
         batch_size=None,
         aggregation=IdealAggregation(),
-        seed=7,
+        rng=7,
     )
     net = build_model("mlp", 64, 10)
     _load(net, hist.initial_parameters)
@@ -70,7 +70,7 @@ def test_batched_equals_sequential(model, partition):
         lr=0.2,
         batch_size=16,
         aggregation=IdealAggregation(),
-        seed=3,
+        rng=3,
         alpha=0.3,
     )
     a = run_fedavg(**kwargs)
@@ -92,7 +92,7 @@ def test_digits_iid_reaches_90_percent_in_30_rounds():
         lr=0.5,
         batch_size=32,
         aggregation=IdealAggregation(),
-        seed=0,
+        rng=0,
     )
     assert hist.test_accuracy.max() >= 0.90
     assert hist.test_accuracy[-1] >= 0.90
@@ -110,7 +110,7 @@ def test_synthetic_approaches_bayes_accuracy():
         lr=0.5,
         batch_size=64,
         aggregation=IdealAggregation(),
-        seed=2,
+        rng=2,
     )
     w = ds.true_weights
     bayes = np.mean((ds.x_test @ w[:-1] + w[-1] > 0) == (ds.y_test == 1))
@@ -129,10 +129,10 @@ def test_same_seed_same_history_and_costs_accumulate():
         lr=0.1,
         batch_size=16,
         aggregation=agg,
-        seed=5,
+        rng=5,
     )
     a, b = run_fedavg(**kwargs), run_fedavg(**kwargs)
-    c = run_fedavg(**{**kwargs, "seed": 6})
+    c = run_fedavg(**{**kwargs, "rng": 6})
     assert np.array_equal(a.final_parameters, b.final_parameters)
     assert np.array_equal(a.round_latency_s, b.round_latency_s)
     assert not np.array_equal(a.final_parameters, c.final_parameters)
@@ -159,7 +159,7 @@ def test_aircomp_in_the_loop_costs():
         power_w=1.0,
         noise_w=0.5,
         mse_target=1.0,
-        selection="fast",
+        method="fast",
         bandwidth_hz=band,
     )
     hist = run_fedavg(
@@ -171,7 +171,7 @@ def test_aircomp_in_the_loop_costs():
         lr=0.2,
         batch_size=10,
         aggregation=agg,
-        seed=1,
+        rng=1,
         cycles_per_sample=1e6,
         cpu_freq_hz=2e9,
         kappa=1e-27,
@@ -195,7 +195,7 @@ def test_bad_input_raises():
         lr=0.1,
         batch_size=4,
         aggregation=IdealAggregation(),
-        seed=0,
+        rng=0,
     )
     for change, name in [
         ({"partition": "sorted"}, "partition"),
@@ -241,7 +241,7 @@ def test_batched_equals_sequential_for_a_user_model_via_vmap():
         lr=0.3,
         batch_size=20,
         aggregation=IdealAggregation(),
-        seed=4,
+        rng=4,
     )
     a = run_fedavg(**kwargs)
     b = run_fedavg(**kwargs, batched=False)
@@ -276,7 +276,7 @@ def test_user_factory_initial_model_depends_on_seed_alone():
     def run(seed, global_seed):
         with torch.random.fork_rng(devices=[]):  # give the suite its global state back
             torch.manual_seed(global_seed)
-            hist = run_fedavg(**kwargs, seed=seed)
+            hist = run_fedavg(**kwargs, rng=seed)
             after = torch.rand(3)
             torch.manual_seed(global_seed)
             assert torch.equal(after, torch.rand(3))  # global torch stream not advanced
@@ -334,5 +334,82 @@ def test_divergence_is_reported_not_propagated():
             lr=1e12,
             batch_size=8,
             aggregation=IdealAggregation(),
-            seed=0,
+            rng=0,
         )
+
+
+class _Records:
+    """Records what the loop hands the aggregation each round (updates, channels, rngs)."""
+
+    def aggregate(self, updates, data_sizes, context):
+        seen = self.__dict__.setdefault("seen", [])
+        seen.append(
+            {
+                "updates": updates.clone(),
+                "channels": context.channels,
+                "noise": context.noise_rng.bit_generator.state,  # read, not advanced
+            }
+        )
+        out = super().aggregate(updates, data_sizes, context)
+        self.__dict__.setdefault("applied", []).append(out.update.clone())
+        return out
+
+
+class _Ideal(_Records, IdealAggregation):
+    pass
+
+
+class _Digital(_Records, DigitalAggregation):
+    pass
+
+
+class _AirComp(_Records, AirCompAggregation):
+    pass
+
+
+_CRN_RUN = dict(
+    data="digits",
+    model="mlp",
+    num_clients=8,
+    partition="label_shards",
+    rounds=4,
+    local_steps=3,
+    lr=0.3,
+    batch_size=16,
+)
+
+
+def test_ideal_and_error_free_digital_give_identical_models_round_after_round():
+    ideal, digital = _Ideal(), _Digital(1e6, 0.1, 1e-2, access="fdma", num_antennas=2)
+    a = run_fedavg(**_CRN_RUN, aggregation=ideal, rng=11)
+    b = run_fedavg(**_CRN_RUN, aggregation=digital, rng=11)
+    assert ideal.seen[0]["channels"] is None and digital.seen[0]["channels"].shape == (8, 2)
+    for r in range(4):  # the same local updates and the same global step, every round
+        assert torch.equal(ideal.seen[r]["updates"], digital.seen[r]["updates"])
+        assert torch.equal(ideal.applied[r], digital.applied[r])
+    assert np.array_equal(a.final_parameters, b.final_parameters)
+    assert np.array_equal(a.test_accuracy, b.test_accuracy)
+    assert np.array_equal(a.train_loss, b.train_loss)
+    assert np.all(b.round_latency_s > a.round_latency_s)  # only the costs differ
+
+
+def test_aggregations_see_the_same_batches_channels_and_noise_streams():
+    n_ant = 3
+    ideal = _Ideal()
+    digital = _Digital(1e6, 1.0, 1.0, num_antennas=n_ant)
+    dc = _AirComp(n_ant, 1.0, 1.0, 0.5, method="fast")
+    every = _AirComp(n_ant, 1.0, 1.0, 0.5, method="all")
+    runs = [run_fedavg(**_CRN_RUN, aggregation=agg, rng=3) for agg in (ideal, digital, dc, every)]
+    # round 1 starts from the same model on the same mini-batches: the same local updates
+    first = ideal.seen[0]["updates"]
+    for agg in (digital, dc, every):
+        assert torch.equal(agg.seen[0]["updates"], first)
+    # every round, the channel-using schemes are handed the same channels and noise streams
+    for r in range(4):
+        for agg in (dc, every):
+            assert np.array_equal(agg.seen[r]["channels"], digital.seen[r]["channels"])
+            assert agg.seen[r]["noise"] == digital.seen[r]["noise"]
+    assert not np.array_equal(digital.seen[0]["channels"], digital.seen[1]["channels"])
+    assert np.array_equal(runs[0].initial_parameters, runs[2].initial_parameters)
+    # the AirComp noise really perturbs the model: the runs agree only where they should
+    assert not np.array_equal(runs[0].final_parameters, runs[3].final_parameters)

@@ -6,7 +6,10 @@ modelled uplink, so that the decisions of :mod:`edgeopt.aircomp` and the costs o
 
 * :func:`run_fedavg` — federated averaging, returns a :class:`History`;
 * aggregation models :class:`IdealAggregation`, :class:`DigitalAggregation`,
-  :class:`AirCompAggregation`;
+  :class:`AirCompAggregation`, each round given a :class:`RoundContext` (channels, costs,
+  random streams) by the loop, composed of pure pieces (:func:`weighted_average` and the
+  NumPy functions of :mod:`edgeopt.federated.uplink`: complex packing, normalization, the
+  AirComp receive model, the round costs);
 * compressors :class:`QSGD`, :class:`TopK`, :class:`SignSGD`;
 * data (:func:`digits_dataset`, :func:`synthetic_dataset`), partitions
   (:func:`partition`) and models (:func:`build_model`).
@@ -22,6 +25,8 @@ from edgeopt.federated.aggregation import (
     AirCompAggregation,
     DigitalAggregation,
     IdealAggregation,
+    RoundContext,
+    weighted_average,
 )
 from edgeopt.federated.compress import QSGD, Compressor, SignSGD, TopK
 from edgeopt.federated.data import Dataset, digits_dataset, synthetic_dataset
@@ -35,6 +40,8 @@ __all__ = [
     "History",
     "Aggregation",
     "AggregationOutcome",
+    "RoundContext",
+    "weighted_average",
     "IdealAggregation",
     "DigitalAggregation",
     "AirCompAggregation",

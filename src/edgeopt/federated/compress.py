@@ -25,20 +25,21 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from edgeopt._validation import check_int, check_rng, check_scalar
-from edgeopt.errors import InvalidInputError
+from edgeopt._validation import (
+    check_finite_tensor,
+    check_int,
+    check_rng,
+    check_scalar,
+    invalid_input,
+    invalid_inputs,
+)
 
 __all__ = ["Compressor", "QSGD", "TopK", "SignSGD"]
 
 
 def _check_updates(updates: Any) -> torch.Tensor:
-    if not isinstance(updates, torch.Tensor) or updates.ndim != 2:
-        raise InvalidInputError(
-            f"updates={updates!r:.60} is invalid: expected a 2-D torch tensor (K, d)"
-        )
-    if not bool(torch.isfinite(updates.abs().amax())):  # NaN propagates through amax
-        raise InvalidInputError("updates is invalid: expected finite values (no NaN or inf)")
-    return updates
+    """The stacked updates of the transmitting clients: a finite 2-D tensor ``(K, d)``."""
+    return check_finite_tensor(updates, "updates", ndim=2)  # type: ignore[no-any-return]
 
 
 class Compressor:
@@ -211,20 +212,14 @@ class QSGD(Compressor):
     def payload_bits(self, dim: int) -> int:
         """Bits of one message: ``32 + dim·(1 + ⌈log2(s + 1)⌉)``.
 
-        Parameters
-        ----------
-        dim : int >= 1
-            Number of entries of the update.
-
         Returns
         -------
         int
             The norm (32 bits), then a sign bit and a fixed-width level index per entry.
 
-        Raises
-        ------
-        InvalidInputError
-            If ``dim < 1``.
+        See Also
+        --------
+        Compressor.payload_bits : the parameter and the error raised.
 
         Examples
         --------
@@ -240,14 +235,8 @@ class QSGD(Compressor):
     ) -> tuple[torch.Tensor, NDArray[np.float64]]:
         """Quantize each row independently with its own norm.
 
-        Parameters
-        ----------
-        updates : torch.Tensor, shape (K, d)
-            Local updates of the transmitting clients.
-        client_ids : array_like of int, shape (K,)
-            Ignored (QSGD keeps no per-client state).
-        rng : numpy.random.Generator, int or None
-            Source of the stochastic rounding (``K·d`` uniform draws).
+        ``client_ids`` is ignored (QSGD keeps no per-client state); ``rng`` is the source of
+        the stochastic rounding (``K·d`` uniform draws).
 
         Returns
         -------
@@ -260,7 +249,11 @@ class QSGD(Compressor):
         Raises
         ------
         InvalidInputError
-            If ``updates`` is not a finite 2-D tensor or ``rng`` is not a random source.
+            As :meth:`Compressor.compress`, or ``rng`` that is not a random source.
+
+        See Also
+        --------
+        Compressor.compress : the parameters.
 
         Examples
         --------
@@ -317,9 +310,7 @@ class TopK(Compressor):
 
     def __init__(self, ratio: float | None = None, *, k: int | None = None) -> None:
         if (ratio is None) == (k is None):
-            raise InvalidInputError(
-                f"ratio={ratio!r}, k={k!r} is invalid: expected exactly one of ratio and k"
-            )
+            raise invalid_inputs(f"ratio={ratio!r}, k={k!r}", "exactly one of ratio and k")
         self.ratio = None if ratio is None else check_scalar(ratio, "ratio", positive=True, high=1)
         self.k = None if k is None else check_int(k, "k")
         self.name = f"topk{self.ratio}" if self.ratio is not None else f"topk{self.k}"
@@ -328,20 +319,14 @@ class TopK(Compressor):
     def kept(self, dim: int) -> int:
         """Number of entries sent for a ``dim``-entry update.
 
-        Parameters
-        ----------
-        dim : int >= 1
-            Number of entries of the update.
-
         Returns
         -------
         int
             ``min(k, dim)``, or ``max(1, ⌈ratio·dim⌉)`` capped at ``dim``.
 
-        Raises
-        ------
-        InvalidInputError
-            If ``dim < 1``.
+        See Also
+        --------
+        Compressor.payload_bits : the parameter and the error raised.
 
         Examples
         --------
@@ -358,20 +343,14 @@ class TopK(Compressor):
     def payload_bits(self, dim: int) -> int:
         """Bits of one message: ``32 + k·(32 + ⌈log2 dim⌉)`` with ``k`` = :meth:`kept`.
 
-        Parameters
-        ----------
-        dim : int >= 1
-            Number of entries of the update.
-
         Returns
         -------
         int
             The count (32 bits), then each kept value (32 bits) and its index.
 
-        Raises
-        ------
-        InvalidInputError
-            If ``dim < 1``.
+        See Also
+        --------
+        Compressor.payload_bits : the parameter and the error raised.
 
         Examples
         --------
@@ -385,23 +364,14 @@ class TopK(Compressor):
     def reset(self, num_clients: int, dim: int, device: Any = "cpu") -> None:
         """Zero the error memories: ``memory`` becomes a ``(num_clients, dim)`` tensor.
 
-        Parameters
-        ----------
-        num_clients : int >= 1
-            Number of clients of the run (rows of the memory).
-        dim : int >= 1
-            Number of entries of an update.
-        device : str or torch.device
-            Where the memory lives (default ``"cpu"``).
-
-        Returns
-        -------
-        None
-
         Raises
         ------
         InvalidInputError
             If ``num_clients`` or ``dim`` is below 1.
+
+        See Also
+        --------
+        Compressor.reset : the parameters.
 
         Examples
         --------
@@ -420,14 +390,9 @@ class TopK(Compressor):
     ) -> tuple[torch.Tensor, NDArray[np.float64]]:
         """Sparsify ``update + memory`` per row and update the memories.
 
-        Parameters
-        ----------
-        updates : torch.Tensor, shape (K, d)
-            Local updates of the transmitting clients.
-        client_ids : array_like of int, shape (K,)
-            Row of :attr:`memory` of each transmitting client (in ``0 .. num_clients-1``).
-        rng : ignored
-            Top-k is deterministic (ties are broken by :func:`torch.topk`).
+        ``client_ids`` gives the row of :attr:`memory` of each transmitting client (in
+        ``0 .. num_clients-1``); ``rng`` is ignored (top-k is deterministic, ties are broken
+        by :func:`torch.topk`).
 
         Returns
         -------
@@ -439,8 +404,12 @@ class TopK(Compressor):
         Raises
         ------
         InvalidInputError
-            Called before :meth:`reset` (or with another ``d``), bad ``client_ids``, or
-            updates that are not a finite 2-D tensor.
+            As :meth:`Compressor.compress`; also called before :meth:`reset` (or with
+            another ``d``), or bad ``client_ids``.
+
+        See Also
+        --------
+        Compressor.compress : the parameters.
 
         Examples
         --------
@@ -456,13 +425,14 @@ class TopK(Compressor):
         u = _check_updates(updates)
         ids = torch.as_tensor(np.asarray(client_ids, dtype=np.int64), device=u.device)
         if self.memory is None or self.memory.shape[1] != u.shape[1]:
-            raise InvalidInputError(
-                "TopK.compress called before reset(num_clients, dim): expected reset first"
+            have = "no memory" if self.memory is None else f"memories of d = {self.memory.shape[1]}"
+            raise invalid_inputs(
+                f"updates (shape {tuple(u.shape)}), TopK state ({have})",
+                "TopK.reset(num_clients, dim) called first with this d",
             )
         if ids.shape != (u.shape[0],) or (ids < 0).any() or (ids >= self.memory.shape[0]).any():
-            raise InvalidInputError(
-                f"client_ids={client_ids!r:.60} is invalid: expected {u.shape[0]} ids in "
-                f"0..{self.memory.shape[0] - 1}"
+            raise invalid_input(
+                "client_ids", client_ids, f"{u.shape[0]} ids in 0..{self.memory.shape[0] - 1}"
             )
         acc = u + self.memory[ids].to(u.dtype)
         k = self.kept(u.shape[1])
@@ -505,19 +475,13 @@ class SignSGD(Compressor):
     def payload_bits(self, dim: int) -> int:
         """Bits of one message: ``dim + 32`` (the signs and the scale).
 
-        Parameters
-        ----------
-        dim : int >= 1
-            Number of entries of the update.
-
         Returns
         -------
         int
 
-        Raises
-        ------
-        InvalidInputError
-            If ``dim < 1``.
+        See Also
+        --------
+        Compressor.payload_bits : the parameter and the error raised.
 
         Examples
         --------
@@ -532,14 +496,8 @@ class SignSGD(Compressor):
     ) -> tuple[torch.Tensor, NDArray[np.float64]]:
         """Decode each device's message as ``c_i · sign(u_i)``, ``c_i = ‖u_i‖₁ / d``.
 
-        Parameters
-        ----------
-        updates : torch.Tensor, shape (K, d)
-            Local updates of the transmitting clients.
-        client_ids : array_like of int, shape (K,)
-            Ignored (no per-client state).
-        rng : ignored
-            signSGD is deterministic.
+        ``client_ids`` and ``rng`` are ignored (no per-client state; signSGD is
+        deterministic).
 
         Returns
         -------
@@ -548,10 +506,9 @@ class SignSGD(Compressor):
         bits : numpy.ndarray of float64, shape (K,)
             :meth:`payload_bits` of ``d`` for each device.
 
-        Raises
-        ------
-        InvalidInputError
-            If ``updates`` is not a finite 2-D tensor.
+        See Also
+        --------
+        Compressor.compress : the parameters and the errors raised.
 
         Examples
         --------
@@ -568,18 +525,18 @@ class SignSGD(Compressor):
     def combine(self, decoded: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """Weighted majority vote of the signs times the weighted mean scale.
 
-        Parameters
-        ----------
-        decoded : torch.Tensor, shape (K, d)
-            Output of :meth:`compress` (``c_i · sign(u_i)``).
-        weights : torch.Tensor, shape (K,)
-            Positive vote weights ``w_i``.
+        ``decoded`` is the output of :meth:`compress` (``c_i · sign(u_i)``), ``weights``
+        the positive vote weights ``w_i``.
 
         Returns
         -------
         torch.Tensor, shape (d,)
             ``c̄ · sign(Σ_i w_i sign(û_i))`` with ``c̄ = Σ w_i c_i / Σ w_i``; 0 where the
             vote ties.
+
+        See Also
+        --------
+        Compressor.combine : the parameters' shapes.
 
         Examples
         --------

@@ -13,8 +13,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import check_int, check_rng, check_scalar
-from edgeopt.errors import InvalidInputError
+from edgeopt._validation import (
+    check_array,
+    check_int,
+    check_rng,
+    check_scalar,
+    invalid_input,
+    invalid_inputs,
+)
 
 __all__ = ["Dataset", "digits_dataset", "synthetic_dataset", "resolve_dataset"]
 
@@ -67,38 +73,24 @@ class Dataset:
 
     def __post_init__(self) -> None:
         for xname, yname in (("x_train", "y_train"), ("x_test", "y_test")):
-            x = np.asarray(getattr(self, xname))
+            x = check_array(getattr(self, xname), xname, ndim=2)
+            if x.shape[0] == 0:
+                raise invalid_input(xname, x, "at least one sample")
             y = np.asarray(getattr(self, yname))
-            if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
-                raise InvalidInputError(
-                    f"{xname}=array(shape={x.shape}) is invalid: expected a 2-D numeric array"
-                )
-            if not np.all(np.isfinite(x)):
-                raise InvalidInputError(f"{xname} is invalid: expected finite values")
             if y.shape != (x.shape[0],) or y.dtype.kind not in "iu":
-                raise InvalidInputError(
-                    f"{yname}=array(shape={y.shape}, dtype={y.dtype}) is invalid: expected "
-                    f"integer labels of shape ({x.shape[0]},)"
-                )
+                raise invalid_input(yname, y, f"integer labels of shape ({x.shape[0]},)")
             object.__setattr__(self, xname, np.ascontiguousarray(x, dtype=np.float32))
             object.__setattr__(self, yname, np.ascontiguousarray(y, dtype=np.int64))
         check_int(self.num_classes, "num_classes", min_value=2)
         for yname in ("y_train", "y_test"):
             y = getattr(self, yname)
-            if y.size and (y.min() < 0 or y.max() >= self.num_classes):
-                raise InvalidInputError(
-                    f"{yname} is invalid: expected labels in 0..{self.num_classes - 1}"
-                )
-        for xname in ("x_train", "x_test"):
-            shape = getattr(self, xname).shape
-            if shape[0] == 0:
-                raise InvalidInputError(
-                    f"{xname}=array(shape={shape}) is invalid: expected at least one sample"
-                )
+            if y.min() < 0 or y.max() >= self.num_classes:
+                raise invalid_input(yname, y, f"labels in 0..{self.num_classes - 1}")
         if self.x_test.shape[1] != self.x_train.shape[1]:
-            raise InvalidInputError(
-                f"x_test has {self.x_test.shape[1]} features, x_train {self.x_train.shape[1]}: "
-                "expected the same number"
+            raise invalid_inputs(
+                f"x_test ({self.x_test.shape[1]} features), x_train "
+                f"({self.x_train.shape[1]} features)",
+                "the same number of features",
             )
 
     @property
@@ -152,7 +144,7 @@ def digits_dataset(*, test_fraction: float = 0.2, split_seed: int = 0) -> Datase
 
     frac = check_scalar(test_fraction, "test_fraction", low=0.0, high=1.0)
     if not 0.0 < frac < 1.0:
-        raise InvalidInputError(f"test_fraction={frac!r} is invalid: expected 0 < value < 1")
+        raise invalid_input("test_fraction", frac, "0 < value < 1")
     rng = check_rng(split_seed, "split_seed")
     bunch = load_digits()
     x = np.asarray(bunch.data, dtype=np.float32) / np.float32(16.0)
@@ -262,6 +254,4 @@ def resolve_dataset(data: Any, rng: np.random.Generator) -> Dataset:
         return digits_dataset()
     if data == "synthetic":
         return synthetic_dataset(rng=rng)
-    raise InvalidInputError(
-        f"data={data!r} is invalid: expected 'digits', 'synthetic' or an edgeopt Dataset"
-    )
+    raise invalid_input("data", data, "'digits', 'synthetic' or an edgeopt Dataset")

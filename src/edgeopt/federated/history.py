@@ -57,7 +57,7 @@ class History:
     --------
     >>> from edgeopt.federated import DigitalAggregation, run_fedavg
     >>> hist = run_fedavg(data="synthetic", model="logistic", num_clients=3, rounds=4,
-    ...                   local_steps=1, lr=0.5, batch_size=16, seed=1,
+    ...                   local_steps=1, lr=0.5, batch_size=16, rng=1,
     ...                   aggregation=DigitalAggregation(1e6, 0.1, 1e-3))
     >>> hist.rounds, hist.test_accuracy.shape, hist.initial_parameters.shape  # d = 11 * 2
     (4, (4,), (22,))
@@ -114,7 +114,7 @@ class History:
         >>> from edgeopt.federated import IdealAggregation, run_fedavg
         >>> hist = run_fedavg(data="synthetic", model="logistic", num_clients=2, rounds=3,
         ...                   local_steps=1, lr=0.1, batch_size=8,
-        ...                   aggregation=IdealAggregation(), seed=0)
+        ...                   aggregation=IdealAggregation(), rng=0)
         >>> hist.to_dataframe()["round"].tolist()
         [1, 2, 3]
         """

@@ -10,7 +10,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from edgeopt._validation import check_bool, check_int, check_rng, check_scalar
+from edgeopt._validation import (
+    check_bool,
+    check_choice,
+    check_finite_tensor,
+    check_int,
+    check_options,
+    check_rng,
+    check_scalar,
+    invalid_input,
+)
 from edgeopt.errors import InvalidInputError
 from edgeopt.federated._batched import (
     pad_client_data,
@@ -18,14 +27,27 @@ from edgeopt.federated._batched import (
     train_batched,
     train_sequential,
 )
-from edgeopt.federated.aggregation import Aggregation
+from edgeopt.federated.aggregation import Aggregation, RoundContext
 from edgeopt.federated.data import resolve_dataset
 from edgeopt.federated.history import History
 from edgeopt.federated.partition import PARTITIONS
 from edgeopt.federated.partition import partition as partition_fn
 from edgeopt.nn.models import build_model, init_parameters
 
-__all__ = ["run_fedavg", "resolve_device"]
+__all__ = ["run_fedavg", "resolve_device", "STREAMS"]
+
+#: Purposes of the random streams of a run, in the order they are spawned from its ``rng``
+#: (:meth:`numpy.random.Generator.spawn`): one independent stream each.
+STREAMS = (
+    "data",
+    "partition",
+    "model",
+    "batches",
+    "channels",
+    "noise",
+    "selection",
+    "compression",
+)
 
 _OPTIONS = {
     "alpha": 0.5,
@@ -64,13 +86,11 @@ def resolve_device(device: Any) -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise InvalidInputError(f"device={device!r} is invalid: expected 'cpu' or 'cuda'") from exc
+        raise invalid_input("device", device, "'cpu' or 'cuda'") from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidInputError(
-            f"device={device!r} is invalid: CUDA is not available here, expected 'cpu'"
-        )
+        raise invalid_input("device", device, "'cpu' (CUDA is not available here)")
     if dev.type not in ("cpu", "cuda"):
-        raise InvalidInputError(f"device={device!r} is invalid: expected 'cpu' or 'cuda'")
+        raise invalid_input("device", device, "'cpu' or 'cuda'")
     return dev
 
 
@@ -81,11 +101,6 @@ def _flat(
         parts = [p.reshape(p.shape[0], -1) for p in params.values()]
         return torch.cat(parts, dim=1) if out is None else torch.cat(parts, dim=1, out=out)
     return torch.cat([p.reshape(-1) for p in params.values()])
-
-
-def _all_finite(t: torch.Tensor) -> bool:
-    """No NaN or inf in ``t`` (amax/amin propagate NaN), without a temporary of its size."""
-    return bool(torch.isfinite(t.amax())) and bool(torch.isfinite(t.amin()))
 
 
 def _unflat(vec: torch.Tensor, like: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -117,7 +132,7 @@ def run_fedavg(
     lr: float,
     batch_size: int | None,
     aggregation: Aggregation,
-    seed: Any,
+    rng: Any,
     device: Any = "cpu",
     **options: Any,
 ) -> History:
@@ -125,11 +140,19 @@ def run_fedavg(
 
     Each round (McMahan et al. 2017, Alg. 1, all clients participating): every client
     starts from the global model ``θ``, runs ``local_steps`` steps of mini-batch SGD,
-    ``θ_i ← θ_i − lr ∇ℓ_i(θ_i)`` on its own data, and returns ``u_i = θ_i − θ``; the
-    aggregation model turns the updates into ``Δ`` (for ideal aggregation
-    ``Δ = Σ n_i u_i / Σ n_i`` with local data sizes ``n_i``) and the server sets
-    ``θ ← θ + Δ``.  The global model is then evaluated on the test set and on the whole
-    training set.
+    ``θ_i ← θ_i − lr ∇ℓ_i(θ_i)`` on its own data, and returns ``u_i = θ_i − θ``; the loop
+    draws the round's channels (:meth:`Aggregation.draw_channels`) and the aggregation model
+    turns the updates into ``Δ`` (for ideal aggregation ``Δ = Σ n_i u_i / Σ n_i`` with local
+    data sizes ``n_i``) and the server sets ``θ ← θ + Δ``.  The global model is then
+    evaluated on the test set and on the whole training set.
+
+    Randomness: one independent stream per purpose is spawned from ``rng``
+    (:data:`STREAMS`: synthetic data, partition, initial model, mini-batches, channels,
+    receiver noise, device selection, compression; :meth:`numpy.random.Generator.spawn`),
+    and each round's noise, selection and compression streams are spawned afresh from
+    theirs.  Two runs with the same ``rng`` that differ only in the aggregation therefore
+    see the same data, partition, initial model, mini-batches and channels (common random
+    numbers): ideal and error-free digital aggregation give identical models.
 
     Local computation is charged with the CMOS model of :mod:`edgeopt.cost`: device ``i``
     processes ``local_steps · b_i`` samples at ``cycles_per_sample`` cycles each, taking
@@ -138,13 +161,13 @@ def run_fedavg(
     Parameters
     ----------
     data : {"digits", "synthetic"} or Dataset
-        ``"synthetic"`` is drawn from the run's seed.
+        ``"synthetic"`` is drawn from the run's data stream.
     model : {"logistic", "mlp", "cnn"} or callable
         A callable is a factory with no arguments returning an ``nn.Module`` from
         ``(B, input_dim)`` features to logits, without batch-statistics buffers; it runs
-        with torch's CPU generator seeded from ``seed`` (see
-        :func:`~edgeopt.nn.models.build_model`), so the initial model is a function
-        of ``seed`` alone.
+        with torch's CPU generator seeded from the run's model stream (see
+        :func:`~edgeopt.nn.models.build_model`), so the initial model is a function of
+        ``rng`` alone.
     num_clients : int >= 1
     partition : {"iid", "label_shards", "dirichlet"}
         See :func:`edgeopt.federated.partition.partition`.
@@ -157,18 +180,18 @@ def run_fedavg(
         local batch (gradient descent).
     aggregation : Aggregation
         :class:`IdealAggregation`, :class:`DigitalAggregation` or :class:`AirCompAggregation`.
-    seed : int, numpy.random.Generator or None
-        Source of all randomness: synthetic data, partition, initial model, mini-batches,
-        channels, noise, compression (in this order within each round).
+    rng : int, numpy.random.Generator or None
+        Source of all randomness (see above); the same int gives the same run.
     device : str
         Torch device, ``"cpu"`` (default) or ``"cuda"``.
     **options
         ``alpha`` (Dirichlet concentration, default 0.5), ``shards_per_client`` (default 2),
-        ``batched`` (train all clients together with ``torch.func.vmap``, default True;
-        False runs the sequential reference loop), ``cycles_per_sample`` (default
-        ``6·d``: about the multiply-adds of one forward and backward pass of a dense model
-        with ``d`` parameters), ``cpu_freq_hz`` (default 1 GHz), ``kappa`` (effective
-        switched capacitance, default 1e-28).
+        ``batched`` (train all clients together, default True: batched matrix products,
+        ``torch.baddbmm``, for the built-in dense models, grouped convolutions for the CNN,
+        ``torch.func.vmap`` for a user factory; False runs the sequential reference loop),
+        ``cycles_per_sample`` (default ``6·d``: about the multiply-adds of one forward and
+        backward pass of a dense model with ``d`` parameters), ``cpu_freq_hz`` (default
+        1 GHz), ``kappa`` (effective switched capacitance, default 1e-28).
 
     Returns
     -------
@@ -193,52 +216,43 @@ def run_fedavg(
     >>> from edgeopt.federated import IdealAggregation, run_fedavg
     >>> hist = run_fedavg(data="synthetic", model="logistic", num_clients=4, rounds=5,
     ...                   local_steps=2, lr=0.5, batch_size=32,
-    ...                   aggregation=IdealAggregation(), seed=0)
+    ...                   aggregation=IdealAggregation(), rng=0)
     >>> hist.test_accuracy.shape, bool(hist.test_accuracy[-1] > 0.7)
     ((5,), True)
     """
-    unknown = set(options) - set(_OPTIONS)
-    if unknown:
-        raise InvalidInputError(
-            f"options={sorted(unknown)!r} is invalid: expected only {sorted(_OPTIONS)}"
-        )
+    check_options(options, "run_fedavg(**options)", optional=_OPTIONS)
     opts = {**_OPTIONS, **options}
-    rng = check_rng(seed, "seed")
+    streams = dict(zip(STREAMS, check_rng(rng, "rng").spawn(len(STREAMS)), strict=True))
     k = check_int(num_clients, "num_clients")
     n_rounds = check_int(rounds, "rounds")
     steps = check_int(local_steps, "local_steps")
     step_size = check_scalar(lr, "lr", positive=True)
     bsz = None if batch_size is None else check_int(batch_size, "batch_size")
     if not isinstance(aggregation, Aggregation):
-        raise InvalidInputError(
-            f"aggregation={aggregation!r} is invalid: expected IdealAggregation, "
-            "DigitalAggregation or AirCompAggregation"
+        raise invalid_input(
+            "aggregation",
+            aggregation,
+            "IdealAggregation, DigitalAggregation or AirCompAggregation",
         )
-    if partition not in PARTITIONS:
-        raise InvalidInputError(
-            f"partition={partition!r} is invalid: expected one of "
-            + ", ".join(map(repr, PARTITIONS))
-        )
+    check_choice(partition, "partition", PARTITIONS)
     batched = check_bool(opts["batched"], "batched")
     freq = check_scalar(opts["cpu_freq_hz"], "cpu_freq_hz", positive=True)
     kappa = check_scalar(opts["kappa"], "kappa", nonneg=True)
     dev = resolve_device(device)
 
-    ds = resolve_dataset(data, rng)
+    ds = resolve_dataset(data, streams["data"])
     if k > ds.num_train:
-        raise InvalidInputError(
-            f"num_clients={k!r} is invalid: expected at most {ds.num_train} (training samples)"
-        )
+        raise invalid_input("num_clients", k, f"at most {ds.num_train} (training samples)")
     parts = partition_fn(
         ds.y_train,
         k,
         partition,
-        rng=rng,
+        rng=streams["partition"],
         alpha=opts["alpha"],
         shards_per_client=opts["shards_per_client"],
     )
-    net = build_model(model, ds.input_dim, ds.num_classes, rng=rng)
-    init_parameters(net, rng)
+    net = build_model(model, ds.input_dim, ds.num_classes, rng=streams["model"])
+    init_parameters(net, streams["model"])
     net = net.to(dev)
     for p in net.parameters():
         p.requires_grad_(True)
@@ -273,21 +287,31 @@ def run_fedavg(
     start = time.perf_counter()
     updates_buf: torch.Tensor | None = None
     for r in range(n_rounds):
-        index, mask = sample_batches(sizes, bsz, steps, rng)
+        index, mask = sample_batches(sizes, bsz, steps, streams["batches"])
         local = trainer(net, global_params, xs, ys, index, mask, step_size)
         # One (K, d) buffer for every round: the aggregations never keep it (they return
         # new tensors), and a fresh 2 MB tensor per round costs page faults on the CPU.
         updates = _flat(local, batch=True, out=updates_buf)
         updates_buf = updates
         updates.sub_(theta[None, :])
-        if not _all_finite(updates):
-            raise InvalidInputError(
-                f"lr={step_size!r} is invalid: local training diverged in round {r + 1} "
-                "(non-finite local updates); expected a smaller learning rate"
-            )
-        out = aggregation.aggregate(
-            updates, sizes, rng=rng, compute_s=comp_s, compute_energy_j=comp_j
+        try:
+            check_finite_tensor(updates, "updates")
+        except InvalidInputError as exc:
+            raise invalid_input(
+                "lr",
+                step_size,
+                f"a smaller learning rate: local training diverged in round {r + 1} "
+                "(non-finite local updates)",
+            ) from exc
+        context = RoundContext(
+            compute_s=comp_s,
+            compute_energy_j=comp_j,
+            channels=aggregation.draw_channels(k, streams["channels"]),
+            noise_rng=streams["noise"].spawn(1)[0],
+            selection_rng=streams["selection"].spawn(1)[0],
+            compression_rng=streams["compression"].spawn(1)[0],
         )
+        out = aggregation.aggregate(updates, sizes, context)
         theta = theta + out.update
         global_params = _unflat(theta, global_params)
         acc, loss = _evaluate(net, global_params, x_test, y_test)

@@ -7,8 +7,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import check_array, check_choice, check_int, check_rng, check_scalar
-from edgeopt.errors import InvalidInputError
+from edgeopt._validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_rng,
+    check_scalar,
+    invalid_input,
+)
 
 __all__ = ["PARTITIONS", "partition"]
 
@@ -76,7 +82,7 @@ def partition(
     """
     y = check_array(labels, "labels", ndim=1, allow_empty=False)
     if np.any(y != np.round(y)) or np.any(y < 0):
-        raise InvalidInputError("labels is invalid: expected non-negative integer labels")
+        raise invalid_input("labels", labels, "non-negative integer labels")
     y_int = y.astype(np.int64)
     n = y_int.size
     k = check_int(num_clients, "num_clients", min_value=1, max_value=n)

@@ -16,8 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from edgeopt._validation import check_int, check_rng
-from edgeopt.errors import InvalidInputError
+from edgeopt._validation import check_int, check_rng, invalid_input
 
 __all__ = ["MODELS", "LogisticRegression", "MLP", "SmallCNN", "build_model", "init_parameters"]
 
@@ -126,7 +125,7 @@ class SmallCNN(nn.Module):
     def __init__(self, num_classes: int, side: int = 8) -> None:
         super().__init__()
         if side % 4:
-            raise InvalidInputError(f"side={side!r} is invalid: expected a multiple of 4")
+            raise invalid_input("side", side, "a multiple of 4")
         self.side = side
         self.conv1 = nn.Conv2d(1, 8, kernel_size=3, padding=1)
         self.conv2 = nn.Conv2d(8, 16, kernel_size=3, padding=1)
@@ -210,15 +209,17 @@ def build_model(
     c = check_int(num_classes, "num_classes", min_value=2)
     is_factory = callable(model) and not isinstance(model, str)
     if not is_factory and model not in MODELS:
-        raise InvalidInputError(
-            f"model={model!r} is invalid: expected one of {', '.join(map(repr, MODELS))} "
-            "or a factory returning torch.nn.Module"
+        raise invalid_input(
+            "model",
+            model,
+            f"one of {', '.join(map(repr, MODELS))} or a factory returning torch.nn.Module",
         )
     side = math.isqrt(d)
     if model == "cnn" and (side * side != d or side % 4):
-        raise InvalidInputError(
-            f"input_dim={d!r} is invalid for model='cnn': expected a square image with a "
-            "side divisible by 4 (e.g. 64 for 8x8 digits)"
+        raise invalid_input(
+            "input_dim",
+            d,
+            "a square image with a side divisible by 4 for model='cnn' (e.g. 64 for 8x8 digits)",
         )
     seed = int(check_rng(rng).integers(0, 2**63 - 1))
     built: Any
@@ -234,9 +235,8 @@ def build_model(
         else:
             built = SmallCNN(c, side=side)
     if not isinstance(built, nn.Module):
-        raise InvalidInputError(
-            f"model={model!r} is invalid: expected a factory returning torch.nn.Module, "
-            f"got {type(built).__name__}"
+        raise invalid_input(
+            "model", model, f"a factory returning torch.nn.Module, got {type(built).__name__}"
         )
     return built
 
@@ -288,7 +288,7 @@ def init_parameters(module: nn.Module, rng: Any) -> None:
     True
     """
     if not isinstance(module, nn.Module):
-        raise InvalidInputError(f"module={module!r:.60} is invalid: expected a torch.nn.Module")
+        raise invalid_input("module", module, "a torch.nn.Module")
     gen = check_rng(rng)
     layers = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
     with torch.no_grad():
