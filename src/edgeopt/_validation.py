@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,10 @@ __all__ = [
     "warn_model_range",
     "check_shape",
     "check_options",
+    "check_option_schema",
+    "check_channels",
+    "check_beamformer",
+    "check_weights",
     "check_rng",
     "check_array",
     "check_complex_array",
@@ -491,6 +495,174 @@ def check_options(
     for key in needed:
         if key not in options:
             raise missing_input(key, f"a value: {owner} needs {', '.join(needed)}")
+
+
+#: A per-method option schema: option name -> (default, check), where ``check(value, name)``
+#: returns the normalized value or raises (e.g. ``functools.partial(check_int, min_value=1)``).
+OptionSchema = Mapping[str, tuple[Any, Callable[[Any, str], Any]]]
+
+
+def check_option_schema(
+    options: Mapping[str, Any], owner: str, schema: OptionSchema
+) -> dict[str, Any]:
+    """Check keyword options against a schema of defaults and checks; fill in the defaults.
+
+    The names are checked by :func:`check_options` (every option is optional), then each
+    given value by its own check.
+
+    Parameters
+    ----------
+    options : mapping of str to Any
+        The options given (typically a ``**kwargs`` dict).
+    owner : str
+        What takes them, as the user named it (``"method='dc'"``).
+    schema : mapping of str to (default, check)
+        Each option's default and the check that normalizes a given value; ``check`` is
+        called as ``check(value, name)`` (the helpers of this module fit, with
+        :func:`functools.partial` for their keyword arguments).
+
+    Returns
+    -------
+    dict
+        Every option of the schema: the checked value where given, else the default.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown option (naming it, with the known ones), or a value its check refuses.
+
+    Examples
+    --------
+    >>> from functools import partial
+    >>> from edgeopt._validation import check_int, check_option_schema
+    >>> schema = {"restarts": (8, partial(check_int, min_value=0))}
+    >>> check_option_schema({}, "method='all'", schema)
+    {'restarts': 8}
+    >>> check_option_schema({"restarts": 2}, "method='all'", schema)
+    {'restarts': 2}
+    >>> try:
+    ...     check_option_schema({"tol": 1e-3}, "method='all'", schema)
+    ... except ValueError as exc:
+    ...     print(exc)
+    tol=0.001 is invalid: expected an option of method='all' (restarts)
+    """
+    check_options(options, owner, optional=schema)
+    out = {key: default for key, (default, _) in schema.items()}
+    for key, value in options.items():
+        out[key] = schema[key][1](value, key)
+    return out
+
+
+def check_channels(
+    value: Any,
+    name: str = "channels",
+    *,
+    ndim: int | Iterable[int] = 2,
+    min_devices: int = 0,
+) -> NDArray[np.complex128]:
+    """Check the channels of ``K`` devices at an ``N``-antenna receiver, shape ``(..., K, N)``.
+
+    Parameters
+    ----------
+    value : array_like of complex or real numbers, shape (..., K, N)
+        Channel ``h_i`` of device ``i`` in row ``i`` (batch axes first).  A real-valued
+        array is a valid complex one (zero imaginary parts).
+    name : str
+        Argument name for error messages.
+    ndim : int or iterable of int
+        Allowed numbers of dimensions, each ``>= 2`` (default 2: one ``(K, N)`` matrix).
+    min_devices : int
+        The least ``K`` accepted (default 0).
+
+    Returns
+    -------
+    numpy.ndarray of complex128, shape (..., K, N)
+
+    Raises
+    ------
+    InvalidInputError
+        Bools, text or other non-numbers, NaN or inf, another number of dimensions, no
+        antenna (``N = 0``) or fewer than ``min_devices`` devices.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import check_channels
+    >>> check_channels([[1.0, 0.5j]]).shape, check_channels([[1.0, 0.5j]]).dtype
+    ((1, 2), dtype('complex128'))
+    """
+    arr = check_complex_array(value, name, ndim=ndim)
+    if arr.ndim < 2 or arr.shape[-1] < 1:
+        raise _fail(name, value, "channels of shape (..., K, N) with N >= 1 antennas")
+    if arr.shape[-2] < min_devices:
+        raise _fail(name, value, f"at least {min_devices} device(s) (K >= {min_devices})")
+    return arr
+
+
+def check_beamformer(
+    value: Any, num_antennas: int, name: str = "beamformer"
+) -> NDArray[np.complex128]:
+    """Check a receive beamformer: a finite, non-zero complex ``(N,)`` vector.
+
+    Parameters
+    ----------
+    value : array_like of complex or real numbers, shape (N,)
+        The beamformer (a real vector is a valid complex one).
+    num_antennas : int
+        The required length ``N``.
+    name : str
+        Argument name for error messages.
+
+    Returns
+    -------
+    numpy.ndarray of complex128, shape (N,)
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`check_complex_array`, another length, or all zeros.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import check_beamformer
+    >>> check_beamformer([1.0, 1j], 2)
+    array([1.+0.j, 0.+1.j])
+    """
+    m = check_complex_array(value, name, shape=(num_antennas,))
+    if not np.any(m != 0):
+        raise _fail(name, value, "a non-zero vector")
+    return m
+
+
+def check_weights(value: Any, num_devices: int, name: str = "weights") -> NDArray[np.float64]:
+    """Check per-device aggregation weights: finite, ``> 0``, shape ``(K,)``; default ones.
+
+    Parameters
+    ----------
+    value : array_like of float, shape (K,), or None
+        The weights ``w_i > 0``; ``None`` gives all ones.
+    num_devices : int
+        The required length ``K``.
+    name : str
+        Argument name for error messages.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (K,)
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`check_array`, another length, or a weight ``<= 0``.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import check_weights
+    >>> check_weights(None, 3), check_weights([2, 1], 2)
+    (array([1., 1., 1.]), array([2., 1.]))
+    """
+    if value is None:
+        return np.ones(num_devices)
+    return check_array(value, name, shape=(num_devices,), positive=True)
 
 
 def _real_item(value: Any) -> float | None:

@@ -57,7 +57,8 @@ def test_ratio_and_snr_are_monotone_in_the_threshold() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [
-        ({"channels": np.ones(4)}, "channels"),
+        ({"channels": np.ones(4, dtype=bool)}, "channels"),
+        ({"channels": np.array(["1", "2"])}, "channels"),
         ({"channels": np.array([np.nan + 1j])}, "channels"),
         ({"channels": np.zeros(0, dtype=complex)}, "channels"),
         ({"threshold": 0.0}, "threshold"),
@@ -72,6 +73,17 @@ def test_bad_input_names_the_argument(kwargs: dict, name: str) -> None:
     args.update(kwargs)
     with pytest.raises(InvalidInputError, match=name):
         truncated_channel_inversion(args.pop("channels"), **args)
+
+
+def test_real_channels_are_complex_channels() -> None:
+    # a real channel is a valid complex one: the same result as with zero imaginary parts
+    h = np.array([2.0, -0.2, 1.5])
+    kw = {"threshold": 1.0, "avg_power_w": 1.0, "noise_w": 0.5}
+    real = truncated_channel_inversion(h, **kw)
+    cplx = truncated_channel_inversion(h.astype(complex), **kw)
+    np.testing.assert_array_equal(real.participating, cplx.participating)
+    np.testing.assert_array_equal(real.coefficients, cplx.coefficients)
+    assert real.coefficients.dtype == np.complex128
 
 
 @pytest.mark.parametrize(

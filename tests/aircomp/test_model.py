@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
-from edgeopt.aircomp import aircomp_mse, transmit_scalars
+from edgeopt.aircomp import TransmitScalars, aircomp_mse, transmit_scalars
 from edgeopt.errors import InvalidInputError
 
 
@@ -39,7 +39,10 @@ def test_transmit_scalars_align_every_device() -> None:
     rng = np.random.default_rng(3)
     h, m = cn(rng, (5, 4)), cn(rng, (4,))
     w = np.array([1.0, 2.0, 0.5, 1.5, 1.0])
-    b, eta = transmit_scalars(m, h, power_w=3.0, weights=w)
+    out = transmit_scalars(m, h, power_w=3.0, weights=w)
+    assert isinstance(out, TransmitScalars)
+    b, eta = out.scalars, out.eta
+    assert tuple(out) == (b, eta) and b.dtype == np.complex128 and isinstance(eta, float)
     np.testing.assert_allclose((h @ np.conj(m)) * b, np.sqrt(eta) * w, rtol=1e-12)
     assert np.isclose(np.max(np.abs(b) ** 2), 3.0)
     # MSE = sigma^2 ||m||^2 / eta
@@ -65,6 +68,21 @@ def test_orthogonal_beamformer_gives_inf_not_nan() -> None:
     assert aircomp_mse(m, h, power_w=1.0, noise_w=1.0) == np.inf
     b, eta = transmit_scalars(m, h, power_w=1.0)
     assert eta == 0.0 and not np.any(np.isnan(b))
+
+
+def test_real_channels_and_beamformers_are_complex_ones() -> None:
+    rng = np.random.default_rng(7)
+    h, m = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    w = rng.uniform(0.5, 2.0, 4)
+    real = aircomp_mse(m, h, power_w=1.5, noise_w=0.3, weights=w)
+    cplx = aircomp_mse(m + 0j, h + 0j, power_w=1.5, noise_w=0.3, weights=w)
+    assert real == cplx
+    a, b = (
+        transmit_scalars(m, h, power_w=1.5, weights=w),
+        transmit_scalars(m + 0j, h + 0j, power_w=1.5, weights=w),
+    )
+    np.testing.assert_array_equal(a.scalars, b.scalars)
+    assert a.eta == b.eta
 
 
 def test_empty_device_set_has_zero_mse() -> None:
@@ -100,12 +118,12 @@ GOOD_M = np.ones(3, dtype=complex)
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [
-        ({"channels": np.ones((2, 3))}, "channels"),  # real-valued
+        ({"channels": np.ones((2, 3), dtype=bool)}, "channels"),  # not numbers
         ({"channels": np.ones(3, dtype=complex)}, "channels"),  # wrong ndim
         ({"channels": np.full((2, 3), np.nan + 0j)}, "channels"),
         ({"beamformer": np.ones(4, dtype=complex)}, "beamformer"),  # wrong length
         ({"beamformer": np.zeros(3, dtype=complex)}, "beamformer"),
-        ({"beamformer": np.ones(3)}, "beamformer"),  # real-valued
+        ({"beamformer": np.array(["1", "1", "1"])}, "beamformer"),  # text
         ({"power_w": 0.0}, "power_w"),
         ({"power_w": np.nan}, "power_w"),
         ({"noise_w": -1.0}, "noise_w"),

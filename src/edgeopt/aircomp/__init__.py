@@ -21,12 +21,13 @@ from edgeopt.aircomp.baa import (
     baa_truncation_ratio,
     truncated_channel_inversion,
 )
-from edgeopt.aircomp.model import aircomp_mse, transmit_scalars
+from edgeopt.aircomp.model import TransmitScalars, aircomp_mse, transmit_scalars
 from edgeopt.aircomp.selection import METHODS, AirCompSolution, select_devices
 
 __all__ = [
     "aircomp_mse",
     "transmit_scalars",
+    "TransmitScalars",
     "select_devices",
     "AirCompSolution",
     "METHODS",

@@ -17,8 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import exp1
 
-from edgeopt._validation import check_complex_array, check_scalar
-from edgeopt.errors import InvalidInputError
+from edgeopt._validation import check_complex_array, check_scalar, invalid_input, invalid_inputs
 
 __all__ = [
     "TruncatedInversion",
@@ -130,10 +129,10 @@ def _power_scaling(g: float, p: float) -> float:
         log_rho = np.log(p) + g - np.log(_exp1_scaled_large(g))
         rho0 = float(np.exp(log_rho)) if log_rho < _LOG_MAX else float("inf")
     if not np.isfinite(rho0):
-        raise InvalidInputError(
-            f"threshold={g!r} with avg_power_w={p!r} is invalid: expected values for which "
-            "the power scaling rho0 = avg_power_w / E1(threshold) is finite (it overflows; "
-            "with avg_power_w = 1 the threshold must stay below about 703)"
+        raise invalid_inputs(
+            f"threshold={g!r}, avg_power_w={p!r}",
+            "values for which the power scaling rho0 = avg_power_w / E1(threshold) is finite "
+            "(it overflows; with avg_power_w = 1 the threshold must stay below about 703)",
         )
     return rho0
 
@@ -188,7 +187,8 @@ def truncated_channel_inversion(
     Parameters
     ----------
     channels : array_like of complex, shape (..., K)
-        Channel coefficients ``h_k`` (one sub-channel per device; batch axes first).
+        Channel coefficients ``h_k`` (one sub-channel per device; batch axes first; a real
+        array is a valid complex one).
     threshold : float
         Power-gain threshold ``g > 0``.
     avg_power_w : float
@@ -203,7 +203,7 @@ def truncated_channel_inversion(
     Raises
     ------
     InvalidInputError
-        Real or non-finite channels, non-positive ``threshold``, ``avg_power_w`` or
+        Non-numeric or non-finite channels, non-positive ``threshold``, ``avg_power_w`` or
         ``noise_w``, or inputs whose ``rho0``, receive SNR or coefficients overflow (e.g. a
         ``threshold`` above about 700, where ``E1(threshold)`` underflows).
 
@@ -233,9 +233,10 @@ def truncated_channel_inversion(
     rho0 = _power_scaling(g, p)
     snr = rho0 / noise
     if not np.isfinite(snr):
-        raise InvalidInputError(
-            f"noise_w={noise!r} is invalid: expected a noise power for which the receive SNR "
-            f"rho0 / noise_w is finite (rho0 = {rho0!r})"
+        raise invalid_input(
+            "noise_w",
+            noise,
+            f"a noise power for which the receive SNR rho0 / noise_w is finite (rho0 = {rho0!r})",
         )
     gain = np.abs(h) ** 2
     part = gain >= g
@@ -243,9 +244,10 @@ def truncated_channel_inversion(
     with np.errstate(over="ignore"):
         coef[part] = np.sqrt(rho0) / h[part]
     if not np.all(np.isfinite(coef)):
-        raise InvalidInputError(
-            f"threshold={g!r} is invalid: expected a threshold for which every transmit "
-            f"coefficient sqrt(rho0) / h_k of the participating devices is finite "
-            f"(rho0 = {rho0!r})"
+        raise invalid_input(
+            "threshold",
+            g,
+            "a threshold for which every transmit coefficient sqrt(rho0) / h_k of the "
+            f"participating devices is finite (rho0 = {rho0!r})",
         )
     return TruncatedInversion(part, coef, rho0, snr, baa_truncation_ratio(g))

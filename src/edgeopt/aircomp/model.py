@@ -14,41 +14,41 @@ that respects the per-device power budget, the mean squared error is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import check_array, check_complex_array, check_scalar
+from edgeopt._validation import check_beamformer, check_channels, check_scalar, check_weights
 from edgeopt.aircomp._kernels import mse_masked
-from edgeopt.errors import InvalidInputError
 
-__all__ = ["aircomp_mse", "transmit_scalars"]
-
-
-def _check_channels(channels: Any, name: str = "channels") -> NDArray[np.complex128]:
-    """Complex ``(K, N)`` channel matrix, finite, ``N >= 1``."""
-    arr = check_complex_array(channels, name, ndim=2)
-    if arr.shape[1] < 1:
-        raise InvalidInputError(
-            f"{name}=array(shape={arr.shape}) is invalid: expected at least one antenna (N >= 1)"
-        )
-    return arr
+__all__ = ["aircomp_mse", "transmit_scalars", "TransmitScalars"]
 
 
-def _check_beamformer(beamformer: Any, n_antennas: int) -> NDArray[np.complex128]:
-    m = check_complex_array(beamformer, "beamformer", shape=(n_antennas,))
-    if not np.any(m != 0):
-        raise InvalidInputError(
-            "beamformer=<all zeros> is invalid: expected a non-zero complex vector"
-        )
-    return m
+class TransmitScalars(NamedTuple):
+    """Result of :func:`transmit_scalars`: the devices' transmit scalars and ``eta``.
 
+    A named tuple, so ``b, eta = transmit_scalars(...)`` also works.
 
-def _check_weights(weights: Any, n_devices: int) -> NDArray[np.float64]:
-    if weights is None:
-        return np.ones(n_devices)
-    return check_array(weights, "weights", shape=(n_devices,), positive=True)
+    Parameters
+    ----------
+    scalars : numpy.ndarray of complex128, shape (K,)
+        Zero-forcing transmit scalars ``b_i`` (``|b_i|^2 <= power_w``).
+    eta : float
+        Receive normalization ``eta >= 0`` (``0.0`` when the beamformer is orthogonal to a
+        channel; ``scalars`` is then all zeros).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt.aircomp import TransmitScalars, transmit_scalars
+    >>> out = transmit_scalars(np.array([1.0, 0.0]), np.array([[2.0, 0.0]]), power_w=1.0)
+    >>> isinstance(out, TransmitScalars), out.eta, out.scalars.tolist()
+    (True, 4.0, [(1+0j)])
+    """
+
+    scalars: NDArray[np.complex128]
+    eta: float
 
 
 def aircomp_mse(
@@ -71,8 +71,8 @@ def aircomp_mse(
     beamformer : array_like of complex, shape (N,)
         Receive beamformer ``m`` (any non-zero scale).
     channels : array_like of complex, shape (K, N)
-        Channel ``h_i`` of device ``i`` in row ``i``.  ``K = 0`` gives ``0.0`` (nothing to
-        aggregate).
+        Channel ``h_i`` of device ``i`` in row ``i`` (a real array is a valid complex one).
+        ``K = 0`` gives ``0.0`` (nothing to aggregate).
     power_w : float
         Per-device transmit power budget ``P`` in watts, ``> 0``.
     noise_w : float
@@ -89,7 +89,7 @@ def aircomp_mse(
     Raises
     ------
     InvalidInputError
-        Real-valued or non-finite channels, wrong shapes, a zero beamformer, non-positive
+        Non-numeric or non-finite channels, wrong shapes, a zero beamformer, non-positive
         power, noise or weights.
 
     References
@@ -106,11 +106,11 @@ def aircomp_mse(
     >>> round(aircomp_mse(m, h, power_w=1.0, noise_w=0.1), 4)
     0.1
     """
-    h = _check_channels(channels)
-    m = _check_beamformer(beamformer, h.shape[1])
+    h = check_channels(channels)
+    m = check_beamformer(beamformer, h.shape[1])
     power = check_scalar(power_w, "power_w", positive=True)
     noise = check_scalar(noise_w, "noise_w", positive=True)
-    w = _check_weights(weights, h.shape[0])
+    w = check_weights(weights, h.shape[0])
     return _mse(m, h, power, noise, w)
 
 
@@ -134,7 +134,7 @@ def transmit_scalars(
     *,
     power_w: float,
     weights: Any = None,
-) -> tuple[NDArray[np.complex128], float]:
+) -> TransmitScalars:
     """Zero-forcing transmit scalars ``b_i`` and the receive normalization ``eta``.
 
     ``b_i = sqrt(eta) * w_i * conj(m^H h_i) / |m^H h_i|^2`` so that ``m^H h_i b_i =
@@ -155,11 +155,10 @@ def transmit_scalars(
 
     Returns
     -------
-    b : numpy.ndarray of complex128, shape (K,)
-        Transmit scalars; ``max |b_i|^2 == power_w`` (up to rounding).
-    eta : float
-        Receive normalization ``eta > 0`` (``0.0`` if ``m`` is orthogonal to some channel,
-        in which case ``b`` is all zeros).
+    TransmitScalars
+        ``scalars``: the ``b_i``, complex128 ``(K,)``, ``max |b_i|^2 == power_w`` (up to
+        rounding); ``eta``: the receive normalization ``eta > 0`` (``0.0`` if ``m`` is
+        orthogonal to some channel, in which case ``scalars`` is all zeros).
 
     Raises
     ------
@@ -176,22 +175,18 @@ def transmit_scalars(
     >>> import numpy as np
     >>> from edgeopt.aircomp import transmit_scalars
     >>> h = np.array([[1 + 1j, 0j], [0j, 2j]])
-    >>> b, eta = transmit_scalars(np.array([1 + 0j, 1 + 0j]), h, power_w=1.0)
-    >>> round(eta, 6), np.round(np.abs(b) ** 2, 6).tolist()
+    >>> out = transmit_scalars(np.array([1 + 0j, 1 + 0j]), h, power_w=1.0)
+    >>> round(out.eta, 6), np.round(np.abs(out.scalars) ** 2, 6).tolist()
     (2.0, [1.0, 0.5])
     """
-    h = _check_channels(channels)
-    if h.shape[0] == 0:
-        raise InvalidInputError(
-            f"channels=array(shape={h.shape}) is invalid: expected at least one device (K >= 1)"
-        )
-    m = _check_beamformer(beamformer, h.shape[1])
+    h = check_channels(channels, min_devices=1)
+    m = check_beamformer(beamformer, h.shape[1])
     power = check_scalar(power_w, "power_w", positive=True)
-    w = _check_weights(weights, h.shape[0])
+    w = check_weights(weights, h.shape[0])
     inner = h @ np.conj(m)  # m^H h_i
     gains = np.abs(inner) ** 2
     if np.any(gains == 0.0):
-        return np.zeros(h.shape[0], dtype=np.complex128), 0.0
+        return TransmitScalars(np.zeros(h.shape[0], dtype=np.complex128), 0.0)
     eta = float(power * np.min(gains / w**2))
     b = np.sqrt(eta) * w * np.conj(inner) / gains
-    return b.astype(np.complex128), eta
+    return TransmitScalars(b.astype(np.complex128), eta)

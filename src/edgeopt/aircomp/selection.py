@@ -22,39 +22,44 @@ from numpy.typing import NDArray
 
 from edgeopt import status as st
 from edgeopt._validation import (
-    check_bool,
+    check_channels,
     check_choice,
-    check_int,
+    check_option_schema,
     check_rng,
     check_scalar,
+    check_weights,
+    invalid_inputs,
 )
-from edgeopt.aircomp import _dc, _kernels
-from edgeopt.aircomp.model import _check_channels, _check_weights, _mse
-from edgeopt.errors import InvalidInputError
+from edgeopt.aircomp import _kernels
+from edgeopt.aircomp._methods import all_devices, dc, eig, fast, sdr
+from edgeopt.aircomp._methods._base import (
+    FEASIBILITY_TOL,
+    SCA_INNER,
+    SCA_OUTER,
+    MethodSpec,
+    SelectionProblem,
+)
+from edgeopt.aircomp.model import _mse
+from edgeopt.status import SolverStats
 
 __all__ = ["AirCompSolution", "select_devices", "METHODS"]
 
+#: The dispatch table of :func:`select_devices`: one module per method, each with the same
+#: function signature (see :mod:`edgeopt.aircomp._methods`).
+_DISPATCH: dict[str, MethodSpec] = {
+    "dc": MethodSpec(dc.select_dc, dc.OPTIONS, dc.RANDOMIZED),
+    "sdr": MethodSpec(sdr.select_sdr, sdr.OPTIONS, sdr.RANDOMIZED),
+    "fast": MethodSpec(fast.select_fast, fast.OPTIONS, fast.RANDOMIZED),
+    "all": MethodSpec(all_devices.select_all, all_devices.OPTIONS, all_devices.RANDOMIZED),
+    "eig": MethodSpec(eig.select_eig, eig.OPTIONS, eig.RANDOMIZED),
+}
+
 #: The device-selection methods of :func:`select_devices`.
-METHODS = ("dc", "sdr", "fast", "all", "eig")
+METHODS = tuple(_DISPATCH)
 
 #: Scaled channels are shrunk to ``||g_i||^2 <= _GAIN_CAP`` (see ``_kernels.scale_channels``):
 #: a conservative restriction that keeps the solvers' data within a dynamic range of 1e6.
 _GAIN_CAP = 1e6
-
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dc": {
-        "max_inner": 5,
-        "tol": 1e-3,
-        "rank_weight": 1.0,
-        "max_rank_iter": 20,
-        "polish_samples": 30,
-        "backend": "clarabel",
-    },
-    "sdr": {"randomizations": 100, "backend": "clarabel"},
-    "fast": {"sca_outer": 30, "sca_inner": 40, "add_back": True},
-    "all": {"restarts": 8},
-    "eig": {},
-}
 
 
 @dataclass(frozen=True)
@@ -75,31 +80,42 @@ class AirCompSolution:
         ``"dc"`` and ``"sdr"``, ``"solver_error"``: every solver of the fallback chain failed
         on at least one convex program, so the method did not run as specified; the
         selection is then the best one found that passed the exact check (it still meets
-        the target, possibly empty).
+        the target, possibly empty).  Test groups with :data:`edgeopt.status.SOLUTION_PRESENT`
+        and the other groups of :mod:`edgeopt.status`.
     method : str
         The method that produced it.
-    iterations : int
-        Convex programs solved (``"dc"``, ``"sdr"``) or max-min SCA runs (``"fast"``,
-        ``"all"``, ``"eig"``: dominant-eigenvector evaluations).
     solve_time_s : float
-        Wall-clock time of the whole selection, seconds.
+        Wall-clock time of the whole selection, seconds (``stats.setup_time_s`` included).
     objective : int
         Number of selected devices.
     mse_target : float
         The target ``gamma``.
+    stats : edgeopt.status.SolverStats
+        ``solver_name``: the method, with the backend of ``"dc"`` and ``"sdr"``
+        (``"dc/clarabel"``, ``"sdr/cvxpy"``, ``"fast"``...); ``iterations``: the method's
+        outer iterations -- convex programs solved (``"dc"``, ``"sdr"``), max-min SCA runs
+        (``"fast"``, ``"all"``), dominant-eigenvector evaluations (``"eig"``);
+        ``setup_time_s``: input checks, channel scaling and building the programs.
+        ``extra``: ``"failed_programs"`` (convex programs on which every solver failed),
+        ``"dropped_by_check"`` (devices the exact MSE check removed from the method's
+        selection) and ``"greedy_fallback"`` (whether the selection of ``"fast"`` replaced
+        an empty one although a device was servable).
     options : dict
         The method options used (defaults filled in).
 
     Examples
     --------
     >>> import numpy as np
+    >>> from edgeopt import status
     >>> from edgeopt.aircomp import AirCompSolution, select_devices
     >>> h = np.array([[1.0 + 0j, 0j], [0j, 1.0 + 0j], [0.05 + 0j, 0j]])
     >>> sol = select_devices(h, power_w=1.0, noise_w=1.0, mse_target=4.0, method="fast")
-    >>> isinstance(sol, AirCompSolution), sol.status, sol.objective
-    (True, 'feasible', 2)
+    >>> isinstance(sol, AirCompSolution), sol.status in status.SOLUTION_PRESENT, sol.objective
+    (True, True, 2)
     >>> sol.selected.tolist(), bool(sol.mse <= sol.mse_target), sol.mse_target
     ([True, True, False], True, 4.0)
+    >>> sol.stats.solver_name, sol.stats.iterations
+    ('fast', 2)
     """
 
     selected: NDArray[np.bool_]
@@ -107,33 +123,11 @@ class AirCompSolution:
     mse: float
     status: str
     method: str
-    iterations: int
     solve_time_s: float
     objective: int
     mse_target: float
+    stats: SolverStats
     options: dict[str, Any] = field(default_factory=dict)
-
-
-def _check_options(method: str, options: dict[str, Any]) -> dict[str, Any]:
-    allowed = _DEFAULTS[method]
-    out = dict(allowed)
-    for key, value in options.items():
-        if key not in allowed:
-            known = ", ".join(allowed) or "(none)"
-            raise InvalidInputError(
-                f"{key}={value!r} is invalid: expected an option of method={method!r} ({known})"
-            )
-        if key in ("max_inner", "randomizations", "sca_outer", "sca_inner"):
-            out[key] = check_int(value, key, min_value=1)
-        elif key in ("max_rank_iter", "restarts", "polish_samples"):
-            out[key] = check_int(value, key, min_value=0)
-        elif key in ("tol", "rank_weight"):
-            out[key] = check_scalar(value, key, positive=True)
-        elif key == "add_back":
-            out[key] = check_bool(value, key)
-        elif key == "backend":
-            out[key] = check_choice(value, key, ("clarabel", "cvxpy"))
-    return out
 
 
 def _verify(
@@ -151,68 +145,9 @@ def _verify(
         selected[idx[np.argmin(marg)]] = False
         if selected.any():
             m, _ = _kernels.maxmin_sca(
-                np.ascontiguousarray(G[selected]), m, _dc.SCA_OUTER, _dc.SCA_INNER, 1.0
+                np.ascontiguousarray(G[selected]), m, SCA_OUTER, SCA_INNER, 1.0
             )
     return selected, None
-
-
-def _best_beamformer_all(
-    G: NDArray[np.complex128], rng: np.random.Generator, restarts: int
-) -> tuple[NDArray[np.complex128], int]:
-    """Max-min beamformer for every row of ``G`` (SCA from the dominant direction and
-    ``restarts`` random starts)."""
-    k, n = G.shape
-    starts: list[NDArray[np.complex128]] = [_kernels.dominant_direction(G, np.arange(k))]
-    for _ in range(restarts):
-        z = np.asarray(rng.standard_normal(n) + 1j * rng.standard_normal(n), dtype=np.complex128)
-        starts.append(z / np.linalg.norm(z))
-    best_m, best_v = starts[0], -1.0
-    for m0 in starts:
-        m, v = _kernels.maxmin_sca(G, m0, _dc.SCA_OUTER, _dc.SCA_INNER)
-        if v > best_v:
-            best_m, best_v = m, v
-    return best_m, len(starts)
-
-
-def _two_step(
-    method: str, G: NDArray[np.complex128], opts: dict[str, Any], gen: np.random.Generator
-) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None, int, int]:
-    """Methods ``"dc"`` and ``"sdr"`` on the scaled channels ``G``.
-
-    Returns the selection, its beamformer, the number of convex programs solved and the
-    number of programs on which every solver of the fallback chain failed.
-    """
-    from edgeopt.aircomp._sdp import ClarabelBackend, RealBackend
-
-    k = G.shape[0]
-    backend = ClarabelBackend(G) if opts["backend"] == "clarabel" else RealBackend(G)
-    if method == "dc":
-        x, _, whole = _dc.sparsity_dc(
-            backend, max_inner=opts["max_inner"], tol=opts["tol"], rank_weight=opts["rank_weight"]
-        )
-        known = None if whole is None else {k: whole}
-        tracker = _dc.BestServed(G)
-
-        def detect(mask: Any, X0: Any) -> Any:
-            return _dc.rank_one_dc(
-                backend, G, mask, X0, opts["max_rank_iter"], gen, opts["polish_samples"], tracker
-            )
-
-        selected, m, _ = _dc.two_step(
-            backend,
-            G,
-            x,
-            int(np.sum(x <= 1e-6)),
-            detect,
-            known,
-            search="bisect",
-            extend=True,
-            tracker=tracker,
-        )
-    else:
-        x, _ = _dc.sparsity_l1(backend)
-        selected, m = _dc.sdr_step2(backend, G, x, gen, opts["randomizations"])
-    return selected, m, backend.solves, backend.failures
 
 
 def select_devices(
@@ -233,7 +168,8 @@ def select_devices(
     ``gamma_i = mse_target * power_w / (noise_w * w_i^2)``; ``S`` is served by ``m`` iff
     ``||m||^2 <= gamma_i |m^H h_i|^2`` for every ``i`` in ``S``.
 
-    Methods:
+    Methods (one module each under ``edgeopt.aircomp._methods``, dispatched by name; every
+    method function has the same signature and cites its sources):
 
     * ``"dc"`` -- the two-step framework of Yang et al.: step 1 lifts ``M = m m^H`` with
       slacks ``x_i >= ||m||^2 - gamma_i |m^H h_i|^2`` and minimizes the DC representations
@@ -256,14 +192,16 @@ def select_devices(
     Devices that cannot meet the target even alone (``gamma_i ||h_i||^2 < 1``) are never
     selected; ``"dc"`` and ``"sdr"`` build their programs for the others only.  Every
     solution except ``"all"`` with ``"target_missed"`` is verified before it is returned:
-    ``aircomp_mse(beamformer, channels[selected]) <= mse_target * (1 + 1e-6)``.  See the
-    user guide (AirComp page) for the equations.
+    ``aircomp_mse(beamformer, channels[selected]) <= mse_target * (1 + 1e-6)`` (the one
+    feasibility tolerance of the solvers).  See the user guide (AirComp page) for the
+    equations.
 
     Numerical safeguards: scaled channels longer than ``||g_i||^2 = 1e6`` are shrunk to that
     length before any solver sees them (conservative: it only rules out beamformers within
     ``|cos|^2 < 1e-6`` of orthogonal to such a strong device, and bounds the dynamic range
-    of the programs); if ``"dc"`` or ``"sdr"`` end with nothing selected although a device
-    is servable, the selection of the greedy ``"fast"`` method is returned instead; if
+    of the programs); if a method ends with nothing selected although a device is servable
+    (a numerical failure, seen with ``"dc"`` and ``"sdr"``), the selection of the greedy
+    ``"fast"`` method is returned instead (``stats.extra["greedy_fallback"]``); if
     every solver of the fallback chain fails on some program, the status is
     ``"solver_error"`` (with the best selection that passed the exact check).  The function
     is thread-safe (cached programs are per thread).
@@ -271,7 +209,8 @@ def select_devices(
     Parameters
     ----------
     channels : array_like of complex, shape (K, N)
-        Channel ``h_i`` of device ``i`` in row ``i``, ``K >= 1``.
+        Channel ``h_i`` of device ``i`` in row ``i``, ``K >= 1`` (a real array is a valid
+        complex one).
     power_w : float
         Per-device power budget ``P`` in watts, ``> 0``.
     noise_w : float
@@ -300,20 +239,27 @@ def select_devices(
     Returns
     -------
     AirCompSolution
+        With ``status`` (see :mod:`edgeopt.status` for its groups), ``objective`` (the
+        number of selected devices), ``solve_time_s`` and ``stats``
+        (:class:`~edgeopt.status.SolverStats`; ``iterations`` counts convex programs for
+        ``"dc"`` and ``"sdr"``, max-min SCA runs for ``"fast"`` and ``"all"``,
+        dominant-eigenvector evaluations for ``"eig"``).
 
     Raises
     ------
     InvalidInputError
-        Real or non-finite channels, wrong shapes, non-positive ``power_w``, ``noise_w``,
+        Non-numeric or non-finite channels, wrong shapes, non-positive ``power_w``, ``noise_w``,
         ``mse_target`` or weights, an unknown method or option, or finite inputs whose
         scaled gains ``gamma_i ||h_i||^2`` overflow (e.g. a weight of ``1e-200``).
 
     References
     ----------
     K. Yang, T. Jiang, Y. Shi, Z. Ding, "Federated learning via over-the-air computation,"
-    IEEE Trans. Wireless Commun., vol. 19, no. 3, pp. 2022-2035, 2020: problem (12), the
-    sparse and low-rank program (17)-(20), the DC program (29) and Algorithm 2 (two-step
-    framework); SDR with Gaussian randomization is their baseline.
+    IEEE Trans. Wireless Commun., vol. 19, no. 3, pp. 2022-2035, 2020,
+    DOI 10.1109/TWC.2019.2961673: problem (12), the sparse and low-rank program (17)-(20),
+    the DC program (29) and Algorithm 2 (two-step framework); SDR with Gaussian
+    randomization is their baseline (Z.-Q. Luo et al., IEEE Signal Process. Mag., 2010,
+    DOI 10.1109/MSP.2010.936019).  Each method's own function cites what it implements.
 
     Examples
     --------
@@ -328,113 +274,101 @@ def select_devices(
     True
     """
     t0 = time.perf_counter()
-    h = _check_channels(channels)
-    if h.shape[0] == 0:
-        raise InvalidInputError(
-            f"channels=array(shape={h.shape}) is invalid: expected at least one device (K >= 1)"
-        )
+    h = check_channels(channels, min_devices=1)
     power = check_scalar(power_w, "power_w", positive=True)
     noise = check_scalar(noise_w, "noise_w", positive=True)
     gamma = check_scalar(mse_target, "mse_target", positive=True)
-    w = _check_weights(weights, h.shape[0])
+    w = check_weights(weights, h.shape[0])
     method = check_choice(method, "method", METHODS)
+    spec = _DISPATCH[method]
+    opts = check_option_schema(options, f"method={method!r}", spec.options)
     # a fresh OS-seeded generator costs more than the "fast" method: make it only if used
-    gen = check_rng(rng) if rng is not None or method in ("dc", "sdr", "all") else None
-    opts = _check_options(method, options)
+    gen = check_rng(rng) if rng is not None or spec.randomized else None
 
     k, n = h.shape
     # gamma_i = gamma P / (sigma^2 w_i^2); the kernel flags overflow (no NumPy warnings)
     G, bad = _kernels.scale_channels(h, gamma * power / noise, w, _GAIN_CAP)
     if bad >= 0:
-        raise InvalidInputError(
-            f"weights/power_w/noise_w/mse_target are invalid together: expected finite scaled "
-            f"gains gamma_i ||h_i||^2 with gamma_i = mse_target * power_w / (noise_w * "
-            f"weights_i^2), but device {bad} overflows (weights[{bad}]={w[bad]!r}, "
-            f"power_w={power!r}, noise_w={noise!r}, mse_target={gamma!r})"
+        raise invalid_inputs(
+            f"weights[{bad}]={w[bad]!r}, power_w={power!r}, noise_w={noise!r}, "
+            f"mse_target={gamma!r}",
+            "finite scaled gains gamma_i ||h_i||^2 with gamma_i = mse_target * power_w / "
+            f"(noise_w * weights_i^2), but device {bad} overflows",
         )
+    problem = SelectionProblem(h, G, power, noise, gamma, w)
+    setup = time.perf_counter() - t0
 
-    def solution(
-        sel: NDArray[np.bool_], beam: NDArray[np.complex128], mse: float, status: str, obj: int
-    ) -> AirCompSolution:
-        return AirCompSolution(
-            sel, beam, mse, status, method, iterations, time.perf_counter() - t0, obj, gamma, opts
-        )
-
-    selected = np.zeros(k, dtype=bool)
-    m: NDArray[np.complex128] | None = None
-    iterations = 0
-    failures = 0
-    if method == "all":
-        assert gen is not None
-        m, iterations = _best_beamformer_all(G, gen, opts["restarts"])
-        mse = _mse(m, h, power, noise, w)
-        status = st.FEASIBLE if mse <= gamma * (1 + 1e-6) else st.TARGET_MISSED
-        return solution(np.ones(k, dtype=bool), m, mse, status, k)
-    if method == "fast":
-        selected, m, iterations = _kernels.greedy_select(
-            G, opts["sca_outer"], opts["sca_inner"], opts["add_back"]
-        )
-        selected = np.asarray(selected, dtype=bool)
-    elif method == "eig":
-        selected, m = _kernels.eig_heuristic(G)
-        selected = np.asarray(selected, dtype=bool)
-        # dominant-direction evaluations: one per drop plus the successful one
-        n_sel = int(selected.sum())
-        iterations = k - n_sel + 1 if n_sel else k
+    res = spec.run(problem, opts, gen)
+    extra: dict[str, Any] = {
+        "failed_programs": res.failed_programs,
+        "dropped_by_check": 0,
+        "greedy_fallback": False,
+    }
+    if res.fixed:
+        assert res.beamformer is not None
+        selected = res.selected
+        unit = res.beamformer / np.linalg.norm(res.beamformer)
+        mse = _mse(unit, h, power, noise, w, selected)
+        m: NDArray[np.complex128] | None = unit
+        status = st.FEASIBLE if mse <= gamma * (1 + FEASIBILITY_TOL) else st.TARGET_MISSED
     else:
-        assert gen is not None
-        # exact screening: |m^H g_i|^2 / ||m||^2 <= ||g_i||^2, so a device with ||g_i|| < 1
-        # cannot be served even alone; the programs are built for the others only
-        strong = np.flatnonzero(np.sum(np.abs(G) ** 2, axis=1) >= 1.0)
-        if strong.size:
-            sel_c, m, iterations, failures = _two_step(
-                method, np.ascontiguousarray(G[strong]), opts, gen
-            )
-            selected[strong[sel_c]] = True
-
-    selected, m, mse = _checked(G, h, power, noise, w, gamma, selected, m)
-    if method in ("dc", "sdr") and not selected.any() and np.any(np.sum(np.abs(G) ** 2, 1) >= 1):
-        # a servable device exists (a lone strong device is served by m = g_i), so an empty
-        # result is a numerical failure of the programs: keep the cheap greedy's selection
-        sel_f, m_f, _ = _kernels.greedy_select(G, _dc.SCA_OUTER, _dc.SCA_INNER, True)
-        selected, m, mse = _checked(G, h, power, noise, w, gamma, np.asarray(sel_f, bool), m_f)
-    if failures:
-        status = st.SOLVER_ERROR
-    elif selected.any():
-        status = st.FEASIBLE
-    else:
-        status = st.INFEASIBLE
+        selected, m, mse = _checked(problem, res.selected, res.beamformer)
+        extra["dropped_by_check"] = int(res.selected.sum() - selected.sum())
+        if not selected.any() and problem.servable().size:
+            # a servable device exists (a lone one is served by m = g_i), so an empty result
+            # is a numerical failure of the method: keep the cheap greedy's selection
+            defaults = check_option_schema({}, "method='fast'", fast.OPTIONS)
+            greedy = fast.select_fast(problem, defaults, None)
+            selected, m, mse = _checked(problem, greedy.selected, greedy.beamformer)
+            extra["greedy_fallback"] = True
+        if res.failed_programs:
+            status = st.SOLVER_ERROR
+        else:
+            status = st.FEASIBLE if selected.any() else st.INFEASIBLE
     if m is None or not selected.any():
-        return solution(
-            np.zeros(k, dtype=bool), np.zeros(n, dtype=np.complex128), float("inf"), status, 0
-        )
-    return solution(selected, m.astype(np.complex128), mse, status, int(selected.sum()))
+        selected, m, mse = np.zeros(k, dtype=bool), np.zeros(n, dtype=np.complex128), np.inf
+    backend = opts.get("backend")
+    stats = SolverStats(
+        method if backend is None else f"{method}/{backend}",
+        iterations=res.iterations,
+        setup_time_s=setup + res.setup_time_s,
+        extra=extra,
+    )
+    return AirCompSolution(
+        selected=selected,
+        beamformer=m.astype(np.complex128),
+        mse=float(mse),
+        status=status,
+        method=method,
+        solve_time_s=time.perf_counter() - t0,
+        objective=int(selected.sum()),
+        mse_target=gamma,
+        stats=stats,
+        options=opts,
+    )
 
 
 def _checked(
-    G: NDArray[np.complex128],
-    h: NDArray[np.complex128],
-    power: float,
-    noise: float,
-    w: NDArray[np.float64],
-    gamma: float,
+    problem: SelectionProblem,
     selected: NDArray[np.bool_],
     m: NDArray[np.complex128] | None,
 ) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None, float]:
     """The guarantee: check a selection with the exact MSE; repair it (:func:`_verify`) if
     it fails.  Returns the selection, its unit-norm beamformer and its MSE (``inf`` and an
     empty selection if nothing could be kept)."""
+    h, power, noise, w = problem.channels, problem.power_w, problem.noise_w, problem.weights
+    bound = problem.mse_target * (1 + FEASIBILITY_TOL)
     mse = float("inf")
     if m is not None and selected.any():
         m = m / np.sqrt(np.vdot(m, m).real)
         mse = _mse(m, h, power, noise, w, selected)
-    if mse <= gamma * (1 + 1e-6):
+    if mse <= bound:
         return selected, m, mse
-    selected, m = _verify(G, selected, m)
+    selected, m = _verify(problem.scaled, selected, m)
     if m is None or not selected.any():
         return np.zeros_like(selected), None, float("inf")
     m = m / np.linalg.norm(m)
     mse = _mse(m, h, power, noise, w, selected)
-    if not mse <= gamma * (1 + 1e-6):  # pragma: no cover - margins >= 1 imply it
-        raise AssertionError(f"internal error: verified selection has MSE {mse} > {gamma}")
+    if not mse <= bound:  # pragma: no cover - margins >= 1 imply it
+        raise AssertionError(f"internal error: verified selection has MSE {mse} > {bound}")
     return selected, m, mse

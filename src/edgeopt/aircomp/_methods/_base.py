@@ -1,0 +1,219 @@
+"""The contract of the selection methods and the pieces they share.
+
+Notation: ``G`` is the ``(K, N)`` matrix of *scaled* channels ``g_i = sqrt(gamma_i) h_i``,
+``gamma_i = gamma P / (sigma^2 w_i^2)``; a beamformer ``m`` serves device ``i`` iff its
+margin ``|m^H g_i|^2 / ||m||^2`` is at least 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edgeopt._validation import OptionSchema
+
+#: Relative feasibility tolerance of the MSE constraint: a selection is accepted when its
+#: MSE is at most ``mse_target * (1 + FEASIBILITY_TOL)``.  In the lifted programs
+#: (``tr X = 1``) the slack ``x_i`` of device ``i`` is ``1 - margin_i`` to first order the
+#: same relative violation, so a slack ``x_i <= FEASIBILITY_TOL`` counts as zero.
+FEASIBILITY_TOL = 1e-6
+
+#: Outer and inner iterations of the max-min SCA that polishes extracted beamformers.
+SCA_OUTER = 30
+SCA_INNER = 40
+
+#: A lifted beamformer (the real ``2N x 2N`` matrix of :mod:`.._sdp`, or any other
+#: representation a backend chooses).
+Lifted = NDArray[Any]
+
+
+class SDPBackend(Protocol):
+    """What the two-step methods (``dc``, ``sdr``) need from a semidefinite-program backend.
+
+    The programs are those of :mod:`edgeopt.aircomp._sdp`: the sparse program (step 1)
+    ``min c^T x - <U, X>`` and the feasibility program (step 2) ``min -<U, X>`` over the
+    lifted beamformers of the devices in ``mask``.
+    """
+
+    #: Devices and antennas of the scaled channels the backend was built for.
+    k: int
+    n: int
+    #: Programs solved so far, and programs on which every solver of the chain failed.
+    solves: int
+    failures: int
+
+    def zero_lin(self) -> Lifted:
+        """The zero linearization ``U = 0``."""
+        ...
+
+    def linearize(self, X: Lifted, weight: float = 1.0) -> Lifted:
+        """``weight * u u^H`` for the top eigenvector ``u`` of ``X``."""
+        ...
+
+    def gain_objective(self, mask: NDArray[np.bool_]) -> Lifted:
+        """``U`` whose step-2 objective maximizes the sum of the scaled gains in ``mask``."""
+        ...
+
+    def solve_sparse(
+        self, c: NDArray[np.float64], U: Lifted
+    ) -> tuple[NDArray[np.float64], Lifted] | None:
+        """Step-1 program: the slacks ``x`` and ``X``, or ``None`` if every solver failed."""
+        ...
+
+    def solve_feasible(self, mask: NDArray[np.bool_], U: Lifted) -> Lifted | None:
+        """Step-2 program for ``mask``: ``X``, or ``None`` if infeasible or failed."""
+        ...
+
+    def beam(self, X: Lifted) -> NDArray[np.complex128]:
+        """The unit-norm beamformer of the top eigenvector of ``X``."""
+        ...
+
+    def gap(self, X: Lifted) -> float:
+        """The relative rank gap ``(tr X - lambda_max(X)) / tr X`` (0 iff rank one)."""
+        ...
+
+    def covariance(self, X: Lifted) -> NDArray[np.complex128]:
+        """The complex Hermitian ``(N, N)`` matrix ``M`` that ``X`` represents."""
+        ...
+
+
+@dataclass(frozen=True)
+class SelectionProblem:
+    """Validated input of one device selection.
+
+    Parameters
+    ----------
+    channels : numpy.ndarray of complex128, shape (K, N)
+        The channels ``h_i``.
+    scaled : numpy.ndarray of complex128, shape (K, N)
+        The scaled channels ``g_i`` (each shrunk to ``||g_i||^2 <= 1e6``, conservative).
+    power_w, noise_w, mse_target : float
+        ``P``, ``sigma^2`` and ``gamma``.
+    weights : numpy.ndarray of float64, shape (K,)
+        The weights ``w_i``.
+    """
+
+    channels: NDArray[np.complex128]
+    scaled: NDArray[np.complex128]
+    power_w: float
+    noise_w: float
+    mse_target: float
+    weights: NDArray[np.float64]
+
+    def servable(self) -> NDArray[np.intp]:
+        """Devices that can be served at all: ``||g_i||^2 >= 1`` (exact screening, since a
+        margin never exceeds ``||g_i||^2``; ``m = g_i`` serves device ``i`` alone)."""
+        return np.flatnonzero(np.sum(np.abs(self.scaled) ** 2, axis=1) >= 1.0)
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """What a method returns to :func:`~edgeopt.aircomp.select_devices`.
+
+    Parameters
+    ----------
+    selected : numpy.ndarray of bool, shape (K,)
+        The method's selection (checked exactly afterwards unless ``fixed``).
+    beamformer : numpy.ndarray of complex128, shape (N,), or None
+        Its beamformer (any non-zero scale); ``None`` when there is none.
+    iterations : int
+        The method's outer iterations, as its docstring defines them.
+    setup_time_s : float
+        Seconds the method spent before its first iteration (building programs).
+    failed_programs : int
+        Convex programs on which every solver of the fallback chain failed.
+    fixed : bool
+        The selection is part of the method's definition (``"all"``): it is evaluated,
+        never repaired, and misses the target with status ``"target_missed"``.
+    """
+
+    selected: NDArray[np.bool_]
+    beamformer: NDArray[np.complex128] | None
+    iterations: int
+    setup_time_s: float = 0.0
+    failed_programs: int = 0
+    fixed: bool = False
+
+
+#: The signature every method function has.
+MethodFunction = Callable[
+    [SelectionProblem, Mapping[str, Any], "np.random.Generator | None"], MethodResult
+]
+
+
+class MethodSpec(NamedTuple):
+    """One row of the dispatch table of :func:`~edgeopt.aircomp.select_devices`."""
+
+    run: MethodFunction
+    options: OptionSchema
+    randomized: bool
+
+
+def gaussian_beamformers(
+    rng: np.random.Generator, samples: int, covariance: NDArray[np.complex128]
+) -> NDArray[np.complex128]:
+    """Gaussian randomization: ``samples`` draws ``m ~ CN(0, M)``, one per row.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    samples : int
+        Number of draws.
+    covariance : numpy.ndarray of complex128, shape (N, N)
+        The Hermitian positive semidefinite ``M`` (negative eigenvalues from rounding are
+        clipped to 0).
+
+    Returns
+    -------
+    numpy.ndarray of complex128, shape (samples, N)
+
+    References
+    ----------
+    .. [1] Z.-Q. Luo, W.-K. Ma, A. M.-C. So, Y. Ye, S. Zhang, "Semidefinite relaxation of
+       quadratic optimization problems," IEEE Signal Process. Mag., vol. 27, no. 3,
+       pp. 20-34, 2010, DOI 10.1109/MSP.2010.936019 (Gaussian randomization).
+    """
+    vals, vecs = np.linalg.eigh(covariance)
+    root = vecs * np.sqrt(np.maximum(vals, 0.0))
+    n = covariance.shape[0]
+    z = (rng.standard_normal((samples, n)) + 1j * rng.standard_normal((samples, n))) / np.sqrt(2)
+    out: NDArray[np.complex128] = z @ root.T
+    return out
+
+
+def candidate_margins(
+    candidates: NDArray[np.complex128], G: NDArray[np.complex128]
+) -> NDArray[np.float64]:
+    """Margins ``|m^H g_i|^2 / ||m||^2`` of every candidate row ``m`` for every device,
+    shape ``(candidates, K)`` (a zero candidate gets margins 0)."""
+    norms = np.maximum(np.sum(np.abs(candidates) ** 2, axis=1), 1e-300)
+    out: NDArray[np.float64] = np.abs(np.conj(candidates) @ G.T) ** 2 / norms[:, None]
+    return out
+
+
+def largest_passing(test: Callable[[int], bool], hi: int, first: int) -> int:
+    """Largest ``n`` in ``[0, hi]`` with ``test(n)`` true, by bisection (``0`` if none).
+
+    ``test`` must be monotone (true up to some ``n*``, false above); ``test(0)`` is taken
+    as true and never called.  ``first`` (clipped to ``[1, hi]``) is tried first, so a good
+    guess saves most of the tests.
+    """
+    if hi <= 0:
+        return 0
+    lo = 0
+    first = min(max(first, 1), hi)
+    if test(first):
+        lo = first
+    else:
+        hi = first - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if test(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
