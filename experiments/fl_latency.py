@@ -74,7 +74,9 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     params : dict
         Keys of :func:`grid`.
     rng : numpy.random.Generator
-        The only source of randomness.
+        The only source of randomness: :func:`~edgeopt.federated.run_fedavg` spawns one
+        stream per purpose from it (partition, initial model, batches, channels, noise,
+        selection, compression).
 
     Returns
     -------
