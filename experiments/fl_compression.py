@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edgeopt.errors import InvalidInputError
+from edgeopt._validation import invalid_input
 from edgeopt.repro import Experiment
 
 if TYPE_CHECKING:
@@ -44,9 +44,7 @@ def _make(name: str) -> Any:
         return TopK(ratio=float(name[4:]))
     if name == "signsgd":
         return SignSGD()
-    raise InvalidInputError(
-        f"compressor={name!r} is invalid: expected one of {', '.join(COMPRESSORS)}"
-    )
+    raise invalid_input("compressor", name, "one of " + ", ".join(COMPRESSORS))
 
 
 def grid(quick: bool) -> dict[str, Sequence[Any]]:
