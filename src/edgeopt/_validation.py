@@ -974,15 +974,7 @@ invalid: expected finite values (no NaN or inf)
     shown = _TensorSummary(value)
     if value.is_complex():
         raise _fail(name, shown, "a real-valued tensor")
-    if ndim is not None and value.ndim != ndim:
-        raise _fail(name, shown, f"a tensor with {ndim} dimension(s), got {value.ndim}")
-    if shape is not None:
-        ok = value.ndim == len(shape) and all(
-            s is None or s == a for s, a in zip(shape, value.shape, strict=False)
-        )
-        if not ok:
-            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
-            raise _fail(name, shown, f"shape {want}, got {tuple(value.shape)}")
+    _check_layout(value, shown, name, ndim, shape, allow_empty=True)  # ndim, shape only
     if value.numel() == 0:
         if not allow_empty:
             raise _fail(name, shown, "a non-empty tensor")
