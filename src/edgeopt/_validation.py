@@ -974,7 +974,8 @@ invalid: expected finite values (no NaN or inf)
     shown = _TensorSummary(value)
     if value.is_complex():
         raise _fail(name, shown, "a real-valued tensor")
-    _check_layout(value, shown, name, ndim, shape, allow_empty=True)  # ndim, shape only
+    layout: Any = value  # a tensor has the ``ndim`` and ``shape`` the layout check reads
+    _check_layout(layout, shown, name, ndim, shape, allow_empty=True)
     if value.numel() == 0:
         if not allow_empty:
             raise _fail(name, shown, "a non-empty tensor")

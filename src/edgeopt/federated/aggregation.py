@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from edgeopt._validation import (
     check_array,
-    check_complex_array,
+    check_channels,
     check_choice,
     check_int,
     check_rng,
@@ -171,7 +171,7 @@ class RoundContext:
         object.__setattr__(self, "compute_s", t)
         object.__setattr__(self, "compute_energy_j", e)
         if self.channels is not None:
-            h = check_complex_array(self.channels, "channels", ndim=2)
+            h = check_channels(self.channels, "channels")
             object.__setattr__(self, "channels", h)
         for name in ("noise_rng", "selection_rng", "compression_rng"):
             object.__setattr__(self, name, check_rng(getattr(self, name), name))
@@ -872,7 +872,8 @@ class AirCompAggregation(_ChannelModel, Aggregation):
         hs, ws = h[selected], w_all[selected]
         b, eta = np.zeros(0, dtype=np.complex128), 0.0
         if selected.any():
-            b, eta = transmit_scalars(m, hs, power_w=self.power_w, weights=ws)
+            tx = transmit_scalars(m, hs, power_w=self.power_w, weights=ws)
+            b, eta = tx.scalars, tx.eta
         if eta <= 0.0:  # nothing selected, or m orthogonal to a selected channel
             return AggregationOutcome(
                 update=torch.zeros(d, dtype=u.dtype, device=u.device),

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from edgeopt._validation import (
     check_array,
     check_broadcast,
+    check_channels,
     check_choice,
     check_complex_array,
     check_int,
@@ -300,13 +301,13 @@ def aircomp_receive(
     >>> from edgeopt.federated.uplink import aircomp_receive
     >>> h = np.array([[1 + 1j, 0j], [0.5j, 2 + 0j]])
     >>> m = np.array([1 + 0j, 1 + 0j])
-    >>> b, eta = transmit_scalars(m, h, power_w=1.0, weights=[1.0, 2.0])
-    >>> s = np.array([[1 + 0j, 1j], [1 + 0j, -1 + 0j]])
-    >>> aircomp_receive(s, h, b, m, eta=eta, noise_w=0.0).round(12).tolist()  # w1 s1 + w2 s2
+    >>> tx = transmit_scalars(m, h, power_w=1.0, weights=[1.0, 2.0])
+    >>> s = np.array([[1 + 0j, 1j], [1 + 0j, -1 + 0j]])  # w1 s1 + w2 s2:
+    >>> aircomp_receive(s, h, tx.scalars, m, eta=tx.eta, noise_w=0.0).round(12).tolist()
     [(3+0j), (-2+1j)]
     """
     s = check_complex_array(symbols, "symbols", ndim=2)
-    h = check_complex_array(channels, "channels", ndim=2)
+    h = check_channels(channels, "channels")
     b = check_complex_array(scalars, "scalars", ndim=1)
     m = check_complex_array(beamformer, "beamformer", ndim=1)
     if not (s.shape[0] == h.shape[0] == b.shape[0]) or m.shape[0] != h.shape[1]:
