@@ -10,7 +10,8 @@ and writes ``OUT/NAME/`` with the figure (PNG and PDF), the data (CSV) and ``man
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,16 @@ class Experiment:
         Monte Carlo repeats per grid point (each repeat has its own seed).
     seed : int
         Root seed of the sweep.
+    constants : dict
+        Every parameter the point function reads that the grid does not sweep (learning
+        rate, model, band, powers, ...), as plain data (str, int, float, bool or lists of
+        them).  The point function receives them in ``params`` like grid values, so a figure
+        is reproducible from its manifest alone, and a configuration may override any of
+        them.  A name may not be both a constant and a grid parameter.
+    common_random_numbers : tuple of str
+        Grid parameters left out of each point's seed: points that differ only in these
+        (for example the scheme being compared) draw the same random numbers, so a
+        comparison between them is not mixed with seed noise.
 
     Examples
     --------
@@ -73,6 +84,34 @@ class Experiment:
     plot: Callable[[pd.DataFrame, Path], list[Path]]
     repeats: Callable[[bool], int] = lambda quick: 1
     seed: int = 0
+    constants: Mapping[str, Any] = field(default_factory=dict)
+    common_random_numbers: tuple[str, ...] = ()
+
+    def parameters(self, quick: bool) -> dict[str, Sequence[Any]]:
+        """The grid that is run: the constants as one-value lists, then the swept grid.
+
+        Parameters
+        ----------
+        quick : bool
+            The reduced smoke-test grid.
+
+        Returns
+        -------
+        dict of str to list
+            ``{name: [value]}`` for each constant, followed by :attr:`grid` ``(quick)``.
+
+        Examples
+        --------
+        >>> from edgeopt.repro import Experiment
+        >>> from edgeopt.sweep.demo import rayleigh_outage
+        >>> exp = Experiment(name="outage", summary="Rayleigh outage", point=rayleigh_outage,
+        ...                  grid=lambda quick: {"snr_db": [0, 10]},
+        ...                  plot=lambda table, out_dir: [], constants={"rate_bps_hz": 1.0})
+        >>> exp.parameters(quick=False)
+        {'rate_bps_hz': [1.0], 'snr_db': [0, 10]}
+        """
+        grid = dict(self.grid(quick))
+        return {**{k: [v] for k, v in self.constants.items() if k not in grid}, **grid}
 
     def describe(self) -> str:
         """What ``edgeopt list NAME`` prints: summary, seed, full and quick grids, repeats.

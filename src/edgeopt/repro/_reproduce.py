@@ -288,7 +288,7 @@ def reproduce(
         assert spec.address is not None
         probe(spec.address, connect_timeout())
     folder = check_out_dir(Path(out_dir) / exp.name, "out_dir")
-    grid = exp.grid(quick)
+    grid = exp.parameters(quick)
     repeats = exp.repeats(quick)
     store_path = Path(store) if store is not None else folder / "sweep.sqlite"
 
