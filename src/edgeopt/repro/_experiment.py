@@ -9,8 +9,7 @@ and writes ``OUT/NAME/`` with the figure (PNG and PDF), the data (CSV) and ``man
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
