@@ -28,6 +28,7 @@ __all__ = [
     "missing_input",
     "invalid_config",
     "invalid_configs",
+    "missing_config",
     "warn_model_range",
     "check_shape",
     "check_options",
@@ -55,6 +56,8 @@ def _show(value: Any, limit: int = 80) -> str:
     text = repr(value)
     if isinstance(value, np.ndarray):
         text = f"array(shape={value.shape}, dtype={value.dtype})"
+    if isinstance(value, str):  # names and file paths: shown whole unless very long
+        limit = max(limit, 400)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -196,6 +199,32 @@ def invalid_configs(where: str | Path | None, names: str, expected: str) -> Conf
     'sweep.toml: experiment, function are invalid: expected exactly one of them'
     """
     return ConfigError(f"{_where(where)}{names} are invalid: expected {expected}")
+
+
+def missing_config(where: str | Path | None, key: str, expected: str) -> ConfigError:
+    """The standard error for a required configuration entry that is not there.
+
+    Parameters
+    ----------
+    where : str, pathlib.Path or None
+        Where the entry was looked for (see :func:`invalid_config`).
+    key : str
+        The missing entry's name.
+    expected : str
+        What should have been given, and why it is needed.
+
+    Returns
+    -------
+    ConfigError
+        To be raised by the caller.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import missing_config
+    >>> str(missing_config("sweep.toml", "seed", "a root seed: seed = 1"))
+    'sweep.toml: seed is missing: expected a root seed: seed = 1'
+    """
+    return ConfigError(f"{_where(where)}{key} is missing: expected {expected}")
 
 
 def warn_model_range(
