@@ -30,6 +30,9 @@ def test_group_membership() -> None:
     assert st.INFEASIBLE in st.INF_OR_UNB and st.INFEASIBLE not in st.SOLUTION_PRESENT
     assert st.SOLVER_ERROR in st.ERRORS and st.SOLVER_ERROR not in st.SOLUTION_PRESENT
     assert st.TARGET_MISSED not in st.SOLUTION_PRESENT
+    # a result cut short by a caller's limit still carries a verified decision (CVXPY's
+    # USER_LIMIT)
+    assert st.LIMIT_REACHED == "limit_reached" and st.LIMIT_REACHED in st.SOLUTION_PRESENT
 
 
 def test_solver_stats_is_frozen_copies_extra_and_pickles() -> None:

@@ -7,11 +7,16 @@ strings below and a ``stats`` field holding a :class:`SolverStats`.  Compare a s
 >>> from edgeopt import status
 >>> "feasible" in status.SOLUTION_PRESENT, "infeasible" in status.SOLUTION_PRESENT
 (True, False)
+>>> status.LIMIT_REACHED in status.SOLUTION_PRESENT
+True
 
 Groups:
 
-* :data:`SOLUTION_PRESENT` -- the result's decision meets every constraint of the problem
-  and the method ran as specified; use it.
+* :data:`SOLUTION_PRESENT` -- the result's decision meets every constraint of the problem;
+  use it.  It holds ``"optimal"`` and ``"feasible"`` (the method ran as specified) and
+  ``"limit_reached"``: a limit the caller set (a time limit or an iteration limit) stopped
+  the method early and the decision is the best verified one found by then, as CVXPY's
+  ``USER_LIMIT``.
 * :data:`INF_OR_UNB` -- the problem has no feasible point (edgeopt's problems are bounded,
   so the group holds ``"infeasible"`` only); the decision is the empty or trivial one.
 * :data:`ERRORS` -- a numerical solver failed, so the method did not run as specified; the
@@ -33,6 +38,7 @@ __all__ = [
     "INFEASIBLE",
     "TARGET_MISSED",
     "SOLVER_ERROR",
+    "LIMIT_REACHED",
     "ALL_STATUSES",
     "SOLUTION_PRESENT",
     "INF_OR_UNB",
@@ -51,12 +57,17 @@ TARGET_MISSED = "target_missed"
 #: Every solver in the fallback chain failed numerically.
 SOLVER_ERROR = "solver_error"
 
-#: Every status string, in the order above.
-ALL_STATUSES = (OPTIMAL, FEASIBLE, INFEASIBLE, TARGET_MISSED, SOLVER_ERROR)
+#: A limit set by the caller (time or iterations) stopped the method; the decision is the best
+#: verified one found by then (it meets every constraint, like CVXPY's ``USER_LIMIT``).
+LIMIT_REACHED = "limit_reached"
 
-#: Statuses whose decision meets every constraint and comes from a method that ran as
-#: specified: ``result.status in SOLUTION_PRESENT`` means "use the decision".
-SOLUTION_PRESENT = frozenset({OPTIMAL, FEASIBLE})
+#: Every status string, in the order above.
+ALL_STATUSES = (OPTIMAL, FEASIBLE, INFEASIBLE, TARGET_MISSED, SOLVER_ERROR, LIMIT_REACHED)
+
+#: Statuses whose decision meets every constraint: ``result.status in SOLUTION_PRESENT``
+#: means "use the decision" (with :data:`LIMIT_REACHED` the method was stopped early by a
+#: limit the caller set, and the decision is the best verified one found by then).
+SOLUTION_PRESENT = frozenset({OPTIMAL, FEASIBLE, LIMIT_REACHED})
 #: Statuses of a problem without a feasible point (named after CVXPY's group; edgeopt's
 #: problems are bounded, so it holds :data:`INFEASIBLE` only).
 INF_OR_UNB = frozenset({INFEASIBLE})
