@@ -36,6 +36,7 @@ __all__ = [
     "check_channels",
     "check_beamformer",
     "check_weights",
+    "check_powers",
     "check_rng",
     "check_array",
     "check_complex_array",
@@ -48,6 +49,7 @@ __all__ = [
     "check_broadcast",
     "check_finite_tensor",
     "check_update_tensor",
+    "check_mask",
 ]
 
 
@@ -694,6 +696,40 @@ def check_weights(value: Any, num_devices: int, name: str = "weights") -> NDArra
     return check_array(value, name, shape=(num_devices,), positive=True)
 
 
+def check_powers(value: Any, num_devices: int, name: str = "power_w") -> NDArray[np.float64]:
+    """Check per-device powers in watts: one scalar for every device or a ``(K,)`` array,
+    finite and ``> 0``.
+
+    Parameters
+    ----------
+    value : float or array_like of float, shape (K,)
+        One power for every device, or device ``i``'s power in entry ``i``.
+    num_devices : int
+        The number of devices ``K``.
+    name : str
+        Argument name for error messages.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (K,)
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`check_scalar` for a scalar, as :func:`check_array` for an array (another
+        length, a power ``<= 0``, NaN or inf).
+
+    Examples
+    --------
+    >>> from edgeopt._validation import check_powers
+    >>> check_powers(2.0, 3), check_powers([1.0, 0.5], 2)
+    (array([2., 2., 2.]), array([1. , 0.5]))
+    """
+    if _real_item(value) is not None or np.ndim(value) == 0:
+        return np.full(num_devices, check_scalar(value, name, positive=True))
+    return check_array(value, name, shape=(num_devices,), positive=True)
+
+
 def _real_item(value: Any) -> float | None:
     """``value`` as a float if it is one real number (not bool, not complex), else None.
 
@@ -1047,3 +1083,46 @@ def check_update_tensor(value: Any, name: str = "updates", *, num_rows: int | No
     (4, 10)
     """
     return check_finite_tensor(value, name, ndim=2, shape=(num_rows, None), allow_empty=False)
+
+
+def check_mask(value: Any, name: str, length: int) -> NDArray[np.bool_]:
+    """Check a boolean mask over ``length`` items (devices, clients): shape ``(length,)``.
+
+    Parameters
+    ----------
+    value : array_like of bool, shape (length,)
+        ``True``/``False`` entries (NumPy bools, a list of Python bools); numbers are
+        refused, so that an index list is not mistaken for a mask.
+    name : str
+        Argument name for error messages.
+    length : int
+        Required length.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (length,)
+        A copy.
+
+    Raises
+    ------
+    InvalidInputError
+        Anything but a 1-D boolean array of that length.
+
+    Examples
+    --------
+    >>> from edgeopt._validation import check_mask
+    >>> check_mask([True, False, True], "participants", 3).tolist()
+    [True, False, True]
+    >>> check_mask([0, 2], "participants", 3)
+    Traceback (most recent call last):
+    ...
+    edgeopt.errors.InvalidInputError: participants=array(shape=(2,), dtype=int64) is invalid: \
+expected a boolean mask of shape (3,)
+    """
+    try:
+        arr = np.array(value)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype != np.bool_ or arr.shape != (length,):
+        raise _fail(name, value if arr is None else arr, f"a boolean mask of shape ({length},)")
+    return arr
