@@ -26,8 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from edgeopt.sweep import run_sweep
-from edgeopt.sweep._executors import cpu_count
+from edgeopt.sweep import cpu_count, run_sweep
 from edgeopt.sweep._testing import busy_point, trivial_point
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep.json"

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from edgeopt.errors import ConfigError
+from edgeopt.errors import ConfigError, InvalidInputError
 from edgeopt.sweep import (
     CONFIG_KEYS,
     SweepBase,
@@ -138,7 +141,10 @@ def test_an_experiment_config_points_to_the_layer_that_reads_it(tmp_path):
         (GOOD.replace("seed = 4", "seed = -4"), "seed=-4"),
         (GOOD.replace("seed = 4", 'seed = "4"'), "seed='4'"),
         (GOOD.replace("repeats = 2", "repeats = 0"), "repeats=0"),
-        (GOOD.replace('c = ["x", "y"]', 'c = ["x"]'), "equal lengths.*b has 2, c has 1"),
+        (
+            GOOD.replace('c = ["x", "y"]', 'c = ["x"]'),
+            r"zip\['b'\] of length 2, zip\['c'\] of length 1.*equal lengths",
+        ),
         (GOOD.replace("[grid]\na = [1, 2]", "[grid]\nb = [1]"), "more than once"),
         (GOOD.replace("a = [1, 2]", "a = []"), "empty list"),
         (GOOD.replace("_testing:toy_point", "_testing:nope"), "has no 'nope'"),
@@ -146,7 +152,7 @@ def test_an_experiment_config_points_to_the_layer_that_reads_it(tmp_path):
         (GOOD.replace("edgeopt.sweep._testing:toy_point", "os:system"), "expected a Python func"),
         (GOOD.replace("edgeopt.sweep._testing:toy_point", "os.system"), "package.module:func"),
         ('output = "t.xlsx"\n' + GOOD, r"\.csv or \.parquet"),
-        (GOOD.replace("seed = 4\n", ""), "seed is required"),
+        (GOOD.replace("seed = 4\n", ""), "seed is missing"),
     ],
 )
 def test_bad_configs_fail_clearly_before_any_work(tmp_path, text, match):
@@ -180,7 +186,7 @@ def test_unreachable_scheduler_is_an_error_before_any_work(tmp_path, monkeypatch
     path = _write(tmp_path, GOOD)
     address = f"tcp://127.0.0.1:{_closed_port()}"
     before = _snapshot(tmp_path)
-    with pytest.raises(ConfigError, match=f"executor='{address}' is unreachable"):
+    with pytest.raises(ConfigError, match=f"executor='{address}' is invalid: .* unreachable"):
         run_config(path, executor=address, progress=False)
     assert _snapshot(tmp_path) == before
     # also when every point is already stored: the address is checked first
@@ -230,13 +236,64 @@ def test_function_never_imports_a_module_from_the_current_directory(tmp_path, mo
     assert not marker.exists() and "localmod" not in sys.modules
 
 
+def _edgeopt_sweep(folder: Path, pythonpath: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
+    return subprocess.run(
+        [sys.executable, "-m", "edgeopt.cli", "sweep", "cfg.toml", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=folder,
+        env=env,
+    )
+
+
+def test_a_pythonpath_entry_equal_to_the_current_directory_is_searched(tmp_path):
+    """`PYTHONPATH=. edgeopt sweep cfg.toml` imports ./mypoints.py; without it, it is refused."""
+    (tmp_path / "mypoints.py").write_text(
+        "def pt(params, rng):\n    return {'v': 10 * params['a']}\n"
+    )
+    _write(
+        tmp_path, 'function = "mypoints:pt"\nseed = 1\nexecutor = "serial"\n[grid]\na = [1, 2]\n'
+    )
+    refused = _edgeopt_sweep(tmp_path, None)  # python -m puts the directory on sys.path itself
+    assert refused.returncode == 2
+    assert "cannot import 'mypoints'" in refused.stderr and "not searched" in refused.stderr
+    assert not (tmp_path / "out").exists()
+    for entry in (".", str(tmp_path), os.pathsep.join(["/nonexistent", "."])):
+        out = _edgeopt_sweep(tmp_path, entry)
+        assert out.returncode == 0, out.stderr
+        table = pd.read_csv(tmp_path / "out" / "sweeps" / "cfg.csv")
+        assert table["v"].tolist() == [10, 20]
+
+
+def test_edgeopt_sweep_in_which_every_point_fails_is_an_error_not_a_table(tmp_path, capsys):
+    from edgeopt.cli import main
+
+    text = GOOD.replace("a = [1, 2]", "a = [1, 2]\nfail = [true]")
+    cfg = _write(tmp_path, text)
+    with pytest.raises(InvalidInputError, match=r"all 8 point\(s\) failed.*toy failure at a=1"):
+        run_config(cfg, progress=False)
+    assert not Path("out/sweeps/cfg.csv").exists()  # no table; the store keeps the tracebacks
+    assert main(["sweep", str(cfg), "--quiet"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("edgeopt: error: func=edgeopt.sweep._testing:toy_point, grid are")
+    assert "'out/sweeps/cfg.sqlite'" in line
+    # one point that works: a table with the failures, and exit status 1
+    _write(tmp_path, GOOD.replace("a = [1, 2]", "a = [1, 2]\nfail = [true, false]"))
+    assert main(["sweep", str(cfg), "--quiet"]) == 1
+    assert pd.read_csv("out/sweeps/cfg.csv")["error"].notna().sum() == 8
+
+
 def test_function_is_imported_only_after_every_other_key_is_checked(tmp_path):
     """A config without seed fails before the named module is imported at all."""
     import sys
 
     cfg = _write(tmp_path, 'function = "xml.dom.minidom:parse"\n[grid]\na = [1]\n')
     sys.modules.pop("xml.dom.minidom", None)
-    with pytest.raises(ConfigError, match="seed is required"):
+    with pytest.raises(ConfigError, match="seed is missing"):
         load_config(cfg)
     assert "xml.dom.minidom" not in sys.modules
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from edgeopt.errors import InvalidInputError
 from edgeopt.sweep import run_sweep
 from edgeopt.sweep._testing import toy_point
 
@@ -136,6 +137,31 @@ def test_real_scheduler_with_two_workers_gives_the_serial_table(cluster):
     )
     pd.testing.assert_frame_equal(table, _reference(), check_exact=True)
     assert table.attrs["sweep"]["executor"] == cluster.address
+    # Dask sends a lambda by value (cloudpickle), where a process pool refuses it
+    offset = 100
+    lam = run_sweep(
+        lambda p, rng: {"v": p["a"] + offset}, {"a": [1, 2]}, seed=0, executor=cluster.address
+    )
+    assert lam["v"].tolist() == [101, 102]
+
+
+def test_a_function_dask_cannot_send_is_refused_before_any_worker_starts(tmp_path, monkeypatch):
+    import edgeopt.sweep._core as core
+
+    def no_backend(spec):
+        raise AssertionError("an executor was started")
+
+    monkeypatch.setattr(core, "make_backend", no_backend)
+    lock = threading.Lock()
+
+    def locked(params, rng):
+        with lock:
+            return {"v": 1}
+
+    store = tmp_path / "s.sqlite"
+    with pytest.raises(InvalidInputError, match="can be sent to Dask workers.*executor='serial'"):
+        run_sweep(locked, {"a": [1]}, seed=0, executor="dask", store=store, progress=False)
+    assert not store.exists()
 
 
 @pytest.mark.slow

@@ -85,10 +85,36 @@ def test_a_failing_point_is_recorded_with_its_traceback_and_the_sweep_goes_on(tm
 
 @pytest.mark.parametrize("executor", ["serial", "processes"])
 def test_bad_outputs_fail_the_point_not_the_sweep(executor):
-    table = run_sweep(bad_output_point, {"a": [1, 2]}, seed=0, executor=executor, progress=False)
-    assert table["error"].str.contains("expected a dict of outputs").all()
-    clash = run_sweep(toy_point, {"u": [1]}, seed=0, executor="serial", progress=False)
-    assert "clashes with a parameter" in clash["error"].iloc[0]
+    grid = {("a", "ok"): [(1, False), (2, True), (3, False)]}
+    table = run_sweep(bad_output_point, grid, seed=0, executor=executor, progress=False)
+    assert table["error"].isna().tolist() == [False, True, False]
+    assert table["error"].iloc[[0, 2]].str.contains("expected a dict of outputs").all()
+    assert table["v"].iloc[1] == 1.0
+    with pytest.raises(InvalidInputError, match=r"all 1 point\(s\) failed.*clashes with a param"):
+        run_sweep(toy_point, {"u": [1]}, seed=0, executor="serial", progress=False)
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_a_sweep_in_which_every_point_fails_is_an_error(tmp_path, executor):
+    store = tmp_path / "s.sqlite"
+    grid = {"a": [1, 2], "fail": [True]}
+    with pytest.raises(InvalidInputError) as caught:
+        run_sweep(
+            toy_point, grid, seed=0, repeats=2, executor=executor, store=store, progress=False
+        )
+    message = str(caught.value)
+    assert message.startswith("func=edgeopt.sweep._testing:toy_point, grid are invalid: expected")
+    assert "all 4 point(s) failed" in message and "ValueError: toy failure at a=1" in message
+    assert repr(str(store)) in message and "\n" not in message
+    assert "Traceback" in caught.value.__notes__[0]  # the first point's traceback, as a note
+    rows = read_store(store)  # every traceback is kept
+    assert rows["status"].tolist() == ["error"] * 4
+    assert rows["error"].str.contains("toy failure").all()
+    # one point that works is enough for a table
+    table = run_sweep(
+        toy_point, {"a": [1, 2], "fail": [True, False]}, seed=0, executor=executor, progress=False
+    )
+    assert table["error"].notna().tolist() == [True, False, True, False]
 
 
 def test_a_worker_process_that_dies_fails_only_its_point():
@@ -180,8 +206,16 @@ def test_bad_arguments_raise_before_the_store_exists(tmp_path, kwargs, error, ma
 
 def test_unpicklable_function_is_refused_for_processes(tmp_path):
     store = tmp_path / "s.sqlite"
-    with pytest.raises(InvalidInputError, match="cannot be sent to worker processes"):
+    fix = "worker processes can import .*: put it in a module, or use executor='serial'"
+    with pytest.raises(InvalidInputError, match=f"^func=<function .*lambda.*{fix}$"):
         run_sweep(lambda p, rng: {"v": 1}, {"a": [1]}, seed=0, store=store, progress=False)
+
+    def local(params, rng):
+        return {"v": 1}
+
+    with pytest.raises(InvalidInputError, match=f"^func=<function .*local.*{fix}$") as caught:
+        run_sweep(local, {"a": [1]}, seed=0, store=store, progress=False)
+    assert "local object" in str(caught.value)
     assert not store.exists()
     table = run_sweep(
         lambda p, rng: {"v": p["a"]}, {"a": [1]}, seed=0, executor="serial", progress=False
@@ -193,7 +227,7 @@ def test_a_file_that_is_not_a_store_is_refused_untouched(tmp_path):
     store = tmp_path / "s.sqlite"
     store.write_bytes(b"not a database at all" * 10)
     before = store.read_bytes()
-    with pytest.raises(ConfigError, match="not a usable sweep store"):
+    with pytest.raises(ConfigError, match="expected a usable sweep store"):
         _serial({"a": [1]}, store=store)
     assert store.read_bytes() == before
 
@@ -284,14 +318,43 @@ def test_processes_from_a_script_on_stdin(tmp_path):
     assert out.stdout.split() == ["2", "0"]
 
 
-def test_script_without_main_guard_is_a_clear_error(tmp_path):
+GUARD_MESSAGE = (
+    "executor='processes' is invalid: expected worker processes that can start, but they could "
+    'not: a script that starts a sweep must do so under `if __name__ == "__main__":`'
+)
+
+
+def _python(args: list[str], cwd, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], input=stdin, capture_output=True, text=True, timeout=120, cwd=cwd
+    )
+
+
+def _catching(body: str) -> str:
+    """A script that runs ``body`` and exits with the message of an edgeopt error, as a CLI."""
+    indented = "".join("    " + line + "\n" for line in body.splitlines())
+    return (
+        "import sys\nfrom edgeopt.errors import EdgeoptError\ntry:\n"
+        + indented
+        + "except EdgeoptError as exc:\n    sys.exit(str(exc))\n"
+    )
+
+
+def test_script_without_main_guard_is_one_message_without_worker_tracebacks(tmp_path):
     script = tmp_path / "noguard.py"
     script.write_text(SCRIPT)
-    out = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
-    )
+    out = _python([str(script)], tmp_path)
     assert out.returncode != 0
-    assert "ConfigError" in out.stderr and '__name__ == "__main__"' in out.stderr
+    # the driver's own traceback ending in the one message; the workers print nothing
+    assert out.stderr.count("Traceback") == 1 and out.stderr.count(GUARD_MESSAGE) == 1
+    assert out.stderr.strip().splitlines()[-1].startswith("edgeopt.errors.ConfigError: ")
+    assert "bootstrapping" not in out.stderr and "RuntimeError" not in out.stderr
+    script.write_text(_catching(SCRIPT))
+    out = _python([str(script)], tmp_path)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        GUARD_MESSAGE + " (each worker imports the script again), or use executor='serial'"
+    ]
     guarded = tmp_path / "guarded.py"
     body = "".join("    " + line + "\n" for line in SCRIPT.splitlines()[2:])
     guarded.write_text("\n".join(SCRIPT.splitlines()[:2]) + "\nif __name__ == '__main__':\n" + body)
@@ -300,6 +363,59 @@ def test_script_without_main_guard_is_a_clear_error(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["2", "0"]
+
+
+INTERACTIVE = (
+    "from edgeopt.sweep import run_sweep\n"
+    "def pt(params, rng):\n"
+    "    return {'v': 1.0}\n"
+    "t = run_sweep(pt, {'a': [1, 2, 3]}, seed=0, executor='processes', progress=False)\n"
+    "print(len(t))\n"
+)
+
+
+@pytest.mark.parametrize("how", ["-c", "stdin"])
+def test_an_interactive_point_function_is_one_message_before_any_worker_starts(tmp_path, how):
+    """``python -c`` and ``python -``: a worker process could not import ``pt``."""
+    script = _catching(INTERACTIVE)
+    out = _python(["-c", script], tmp_path) if how == "-c" else _python(["-"], tmp_path, script)
+    assert out.returncode == 1 and out.stdout == ""
+    [line] = out.stderr.strip().splitlines()  # one line: no worker started, none printed
+    assert line.startswith("func=<function pt at ") and " is invalid: expected a function " in line
+    assert (
+        "'pt' is defined in the __main__ of python -c, python - or an interactive session" in line
+    )
+    assert line.endswith("put it in a module, or use executor='serial'")
+    # the same function runs in this process
+    serial = INTERACTIVE.replace("'processes'", "'serial'")
+    out = _python(["-c", serial], tmp_path)
+    assert out.returncode == 0 and out.stdout.split() == ["3"], out.stderr
+
+
+def test_a_function_of_the_main_script_runs_only_if_the_workers_can_import_it(tmp_path):
+    """A top-level function of a guarded script works; one defined under the guard is refused."""
+    good = tmp_path / "good.py"
+    lines = INTERACTIVE.splitlines()
+    good.write_text(
+        "\n".join(lines[:3])
+        + "\nif __name__ == '__main__':\n    "
+        + "\n    ".join(lines[3:])
+        + "\n"
+    )
+    out = _python([str(good)], tmp_path)
+    assert out.returncode == 0 and out.stdout.split() == ["3"], out.stderr
+    guarded = tmp_path / "guarded_def.py"
+    guarded.write_text(
+        _catching(
+            lines[0] + "\nif __name__ == '__main__':\n" + "".join(f"    {x}\n" for x in lines[1:])
+        )
+    )
+    out = _python([str(guarded)], tmp_path)
+    assert out.returncode == 1
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith("func=<function pt at ")
+    assert f"'pt' is defined only under `if __name__ == \"__main__\":` in {guarded}" in line
+    assert line.endswith("or use executor='serial'")
 
 
 def test_pool_workers_run_single_threaded_blas(monkeypatch):
@@ -322,6 +438,6 @@ def test_pool_workers_run_single_threaded_blas(monkeypatch):
 def test_store_under_a_file_is_a_config_error_before_any_work(tmp_path):
     blocker = tmp_path / "afile"
     blocker.write_text("not a folder")
-    with pytest.raises(ConfigError, match="is a file, expected a folder"):
+    with pytest.raises(ConfigError, match="expected a path under a folder, but .*afile' is a file"):
         run_sweep(toy_point, {"a": [1]}, seed=0, executor="serial", store=blocker / "s.sqlite")
     assert blocker.read_text() == "not a folder"

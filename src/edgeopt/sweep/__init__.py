@@ -34,7 +34,13 @@ from edgeopt.sweep._config import (
     run_config,
 )
 from edgeopt.sweep._core import run_sweep
-from edgeopt.sweep._executors import ExecutorSpec, connect_timeout, parse_executor, probe
+from edgeopt.sweep._executors import (
+    ExecutorSpec,
+    connect_timeout,
+    cpu_count,
+    parse_executor,
+    probe,
+)
 from edgeopt.sweep._grid import code_version, expand_grid, normalize_grid, params_hash, point_seed
 from edgeopt.sweep._io import to_csv, to_parquet, write_text_atomic
 from edgeopt.sweep._store import read_store
@@ -54,6 +60,7 @@ __all__ = [
     "parse_executor",
     "probe",
     "connect_timeout",
+    "cpu_count",
     "CONFIG_KEYS",
     "SweepBase",
     "SweepConfig",

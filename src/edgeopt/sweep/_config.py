@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edgeopt.errors import ConfigError
+from edgeopt._validation import invalid_config, invalid_configs, missing_config
 from edgeopt.sweep._core import run_sweep
 from edgeopt.sweep._executors import parse_executor
 from edgeopt.sweep._grid import normalize_grid
@@ -133,7 +133,7 @@ def _int(data: Mapping[str, Any], key: str, where: Path, minimum: int) -> int | 
         return None
     value = data[key]
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{where}: {key}={value!r} is invalid: expected an integer >= {minimum}")
+        raise invalid_config(where, key, value, f"an integer >= {minimum}")
     return value
 
 
@@ -142,66 +142,93 @@ def _str(data: Mapping[str, Any], key: str, where: Path) -> str | None:
         return None
     value = data[key]
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: {key}={value!r} is invalid: expected a non-empty string")
+        raise invalid_config(where, key, value, "a non-empty string")
     return value
 
 
-def _check_parquet_engine(where: Path | str) -> None:
+def _check_parquet_engine(where: Path | None, output: str) -> None:
     """Refuse a Parquet output before any work when no Parquet engine is installed."""
     if importlib.util.find_spec("pyarrow") is None:
-        raise ConfigError(
-            f"{where}: output is a .parquet file but pyarrow is not installed: "
-            "pip install 'edgeopt[parquet]', or write a .csv"
+        raise invalid_config(
+            where,
+            "output",
+            output,
+            "a .csv file, or pyarrow installed to write a .parquet one: "
+            "pip install 'edgeopt[parquet]'",
         )
 
 
 def _installed_only_path() -> list[str]:
-    """``sys.path`` without the current directory (``""`` or its path).
+    """``sys.path`` without the implicit current directory.
 
-    A configuration file is data: its ``function`` may name an installed module (or one on
-    ``PYTHONPATH``), never a file that happens to lie in the working directory.
+    A configuration file is data: its ``function`` may name an installed module or one in
+    a folder the user put on ``PYTHONPATH`` (``PYTHONPATH=.`` included), never a file that
+    merely lies in the working directory.  Python adds that directory to ``sys.path`` on
+    its own (``""`` for ``python -c`` and the prompt, its path for ``python -m`` or a script
+    started from it); those entries are dropped.
     """
     cwd = os.path.realpath(os.getcwd())
-    return [p for p in sys.path if p and os.path.realpath(p) != cwd]
+    explicit = set()
+    if not sys.flags.ignore_environment:  # -E and -I: PYTHONPATH was not read
+        for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+            if entry:
+                explicit.add(os.path.realpath(entry))
+    kept = []
+    for p in sys.path:
+        if not p:
+            continue
+        real = os.path.realpath(p)
+        if real != cwd or real in explicit:
+            kept.append(p)
+    return kept
 
 
 def _import_function(spec: str, where: Path) -> Callable[..., Any]:
     module_name, sep, qualname = spec.partition(":")
     if not sep or not module_name or not qualname:
-        raise ConfigError(
-            f"{where}: function={spec!r} is invalid: expected 'package.module:function'"
-        )
+        raise invalid_config(where, "function", spec, "'package.module:function'")
     if not all(part.isidentifier() for part in module_name.split(".")):
-        raise ConfigError(f"{where}: function={spec!r}: invalid module name {module_name!r}")
+        raise invalid_config(
+            where, "function", spec, f"'package.module:function', not the module {module_name!r}"
+        )
     saved = sys.path[:]
     try:
         sys.path[:] = _installed_only_path()
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(
-            f"{where}: function={spec!r}: cannot import {module_name!r} from the installed "
-            f"packages (the current directory is not searched: a configuration file is "
-            f"data): {exc}"
+        raise invalid_config(
+            where,
+            "function",
+            spec,
+            f"a function of an installed module or of one on PYTHONPATH (the current "
+            f"directory is not searched: a configuration file is data), but cannot import "
+            f"{module_name!r}: {exc}",
         ) from exc
     finally:
         sys.path[:] = saved
     for part in qualname.split("."):
         if not part.isidentifier():
-            raise ConfigError(f"{where}: function={spec!r}: invalid name {part!r}")
+            raise invalid_config(
+                where, "function", spec, f"'package.module:function', not the name {part!r}"
+            )
         if not hasattr(obj, part):
-            raise ConfigError(f"{where}: function={spec!r}: {module_name!r} has no {qualname!r}")
+            raise invalid_config(
+                where, "function", spec, f"a function of {module_name!r}, which has no {qualname!r}"
+            )
         obj = getattr(obj, part)
     if not inspect.isfunction(obj):
-        raise ConfigError(
-            f"{where}: function={spec!r} is a {type(obj).__name__}: expected a Python function "
-            "func(params, rng) -> dict"
+        raise invalid_config(
+            where,
+            "function",
+            spec,
+            f"a Python function func(params, rng) -> dict, not a {type(obj).__name__}",
         )
     return obj  # type: ignore[no-any-return]
 
 
 def _grid_section(raw: Any, where: Path) -> dict[str, list[Any]]:
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: [grid] must be a table of parameter = [values]")
+        raise invalid_config(where, "grid", raw, "a table of parameter = [values]")
     grid = {}
     for name, values in raw.items():
         grid[name] = list(values) if isinstance(values, list) else [values]
@@ -212,17 +239,17 @@ def _zip_section(raw: Any, where: Path) -> list[tuple[tuple[str, ...], list[tupl
     groups = raw if isinstance(raw, list) else [raw]
     out = []
     for g, group in enumerate(groups):
-        label = "[zip]" if not isinstance(raw, list) else f"[[zip]] #{g + 1}"
+        label = "zip" if not isinstance(raw, list) else f"zip[{g}]"
         if not isinstance(group, Mapping) or not group:
-            raise ConfigError(f"{where}: {label} must be a table of parameter = [values]")
+            raise invalid_config(where, label, group, "a non-empty table of parameter = [values]")
         lengths = {}
         for name, values in group.items():
             if not isinstance(values, list):
-                raise ConfigError(f"{where}: {label} {name}={values!r} is invalid: expected a list")
+                raise invalid_config(where, f"{label}[{name!r}]", values, "a list")
             lengths[name] = len(values)
         if len(set(lengths.values())) != 1:
-            shown = ", ".join(f"{k} has {n}" for k, n in lengths.items())
-            raise ConfigError(f"{where}: {label} lists must have equal lengths ({shown})")
+            shown = ", ".join(f"{label}[{k!r}] of length {n}" for k, n in lengths.items())
+            raise invalid_configs(where, shown, "lists of equal lengths")
         names = tuple(group)
         rows = list(zip(*(group[n] for n in names), strict=True))
         out.append((names, rows))
@@ -259,11 +286,15 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         text = where.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot read the sweep configuration: {exc}") from exc
+        raise invalid_config(
+            None, "config", str(where), f"a readable UTF-8 TOML file, but cannot read it: {exc}"
+        ) from exc
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: malformed TOML: {exc}") from exc
+        raise invalid_config(
+            None, "config", str(where), f"a TOML file, but this is malformed TOML: {exc}"
+        ) from exc
 
 
 def config_from_table(
@@ -315,18 +346,17 @@ def config_from_table(
     accepted = CONFIG_KEYS | set(extra_keys)
     unknown = sorted(set(data) - accepted)
     if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}: expected some of "
-            + ", ".join(sorted(accepted))
+        raise invalid_configs(
+            where,
+            f"unknown key(s) {', '.join(map(repr, unknown))}",
+            "some of " + ", ".join(sorted(accepted)),
         )
     function = _str(data, "function", where)
     if base is None and function is None:
-        raise ConfigError(
-            f"{where}: function is missing: expected function = 'package.module:function'"
-        )
+        raise missing_config(where, "function", "function = 'package.module:function'")
     if base is not None and function is not None:
-        raise ConfigError(
-            f"{where}: function={function!r} is invalid: the sweep is already {base.name!r}"
+        raise invalid_config(
+            where, "function", function, f"no function: the sweep is already {base.name!r}"
         )
     seed = _int(data, "seed", where, 0)
     repeats = _int(data, "repeats", where, 1)
@@ -339,16 +369,21 @@ def config_from_table(
     given = list(grid_raw) + [n for names, _ in zips for n in names]
     duplicated = sorted({n for n in given if given.count(n) > 1})
     if duplicated:
-        raise ConfigError(f"{where}: parameter(s) {duplicated} given more than once")
+        raise invalid_configs(
+            where,
+            f"[grid], [zip] (parameter(s) {', '.join(map(repr, duplicated))} given more than once)",
+            "each parameter given once",
+        )
 
     base_grid: dict[Any, list[Any]] = {}
     if base is not None:
         known = base.known_parameters()
         bad = [n for n in given if n not in known]
         if bad:
-            raise ConfigError(
-                f"{where}: unknown parameter(s) {', '.join(map(repr, bad))} for "
-                f"{base.name!r}: expected some of {', '.join(sorted(known))}"
+            raise invalid_configs(
+                where,
+                f"unknown parameter(s) {', '.join(map(repr, bad))} for {base.name!r}",
+                f"some of {', '.join(sorted(known))}",
             )
         base_grid = {k: list(v) for k, v in base.grid.items()}
         name = base.name
@@ -358,7 +393,7 @@ def config_from_table(
         assert function is not None
         name = function
         if seed is None:
-            raise ConfigError(f"{where}: seed is required with 'function'")
+            raise missing_config(where, "seed", "a root seed (seed = 1) with 'function'")
         repeats = 1 if repeats is None else repeats
 
     grid: dict[Any, list[Any]] = {}
@@ -373,19 +408,16 @@ def config_from_table(
         grid[names if len(names) > 1 else names[0]] = (
             rows if len(names) > 1 else [r[0] for r in rows]
         )
-    try:
-        normalize_grid(grid)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from exc
+    normalize_grid(grid, where=where)
 
     folder = Path("out") / "sweeps"
     store = _str(data, "store", where)
     output = _str(data, "output", where)
     out_path = Path(output) if output else folder / f"{where.stem}.csv"
     if out_path.suffix not in (".csv", ".parquet"):
-        raise ConfigError(f"{where}: output={output!r} is invalid: expected a .csv or .parquet")
+        raise invalid_config(where, "output", output, "a .csv or .parquet file")
     if out_path.suffix == ".parquet":
-        _check_parquet_engine(where)
+        _check_parquet_engine(where, str(out_path))
     # the named function is imported last, once every other key has been checked
     func = base.func if base is not None else _import_function(name, where)
     return SweepConfig(
@@ -472,10 +504,12 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     where = Path(path)
     data = read_config_file(where)
     if "experiment" in data:
-        raise ConfigError(
-            f"{where}: experiment={data['experiment']!r}: a registered experiment is read by "
-            "edgeopt.repro.load_config (and `edgeopt sweep`); edgeopt.sweep.load_config "
-            "reads function = 'package.module:function'"
+        raise invalid_config(
+            where,
+            "experiment",
+            data["experiment"],
+            "function = 'package.module:function' here: a registered experiment is read by "
+            "edgeopt.repro.load_config (and `edgeopt sweep`)",
         )
     return config_from_table(data, where)
 
@@ -534,9 +568,9 @@ def run_config(
     cfg = config if isinstance(config, SweepConfig) else load_config(config)
     out_path = Path(output) if output is not None else cfg.output
     if out_path.suffix not in (".csv", ".parquet"):
-        raise ConfigError(f"output={str(out_path)!r} is invalid: expected a .csv or .parquet")
+        raise invalid_config(None, "output", str(out_path), "a .csv or .parquet file")
     if out_path.suffix == ".parquet":
-        _check_parquet_engine(out_path)
+        _check_parquet_engine(None, str(out_path))
     table = run_sweep(
         cfg.func,
         cfg.grid,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import json
 import os
-import pickle
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
@@ -15,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edgeopt._validation import check_bool, check_int
-from edgeopt.errors import ConfigError, InvalidInputError
+from edgeopt._validation import check_bool, check_int, invalid_config, invalid_input, invalid_inputs
+from edgeopt.errors import InvalidInputError
 from edgeopt.sweep._executors import Batcher, connect_timeout, make_backend, parse_executor, probe
 from edgeopt.sweep._grid import canonical_json, code_version, expand_grid, point_key
 from edgeopt.sweep._progress import Progress
+from edgeopt.sweep._spawn import check_sendable, in_worker_bootstrap
 from edgeopt.sweep._store import ResultStore
 
 if TYPE_CHECKING:
@@ -54,7 +54,9 @@ def _peek_store(path: Path, keys: set[str]) -> dict[str, tuple[str, str | None, 
                 conn.close()
         except sqlite3.OperationalError as exc:
             if mode == "rw":
-                raise ConfigError(f"store={str(path)!r} cannot be read: {exc}") from exc
+                raise invalid_config(
+                    None, "store", str(path), f"a readable sweep store ({exc})"
+                ) from exc
     return {}  # pragma: no cover
 
 
@@ -113,8 +115,11 @@ def run_sweep(
     ----------
     func : callable ``(params: dict, rng: numpy.random.Generator) -> dict``
         Computes one point; returns a flat dict of outputs (numbers, strings, bools, None;
-        NumPy scalars and arrays are converted).  For ``"processes"`` it must be picklable
-        (a module-level function); it must use only ``rng`` for randomness.
+        NumPy scalars and arrays are converted).  It must use only ``rng`` for randomness.
+        For ``"processes"`` a worker process must be able to import it: a function defined
+        at the top level of a module, or of a script that starts its sweep under
+        ``if __name__ == "__main__":`` (not a lambda, a local function, or a function
+        typed into ``python -c``, ``python -`` or a notebook).
     grid : dict
         Parameter name to list of values (crossed); a tuple of names to a list of tuples
         (zipped).  See :func:`~edgeopt.sweep.expand_grid`.
@@ -152,9 +157,12 @@ def run_sweep(
     ------
     InvalidInputError
         Bad arguments (``ConfigError``, a subclass, for a bad grid, executor or store, or
-        an unreachable Dask scheduler).  All checks happen before any point is computed
-        and before the store is created or written.  A point that raises does *not* make
-        ``run_sweep`` raise: it is recorded in the ``error`` column (and the store).
+        an unreachable Dask scheduler), and a ``func`` that the executor's workers cannot
+        receive.  All these checks happen before any point is computed and before the
+        store is created or written.  A point that raises does *not* make ``run_sweep``
+        raise: it is recorded in the ``error`` column (and the store).  But when *every*
+        point failed, no table is returned: the error names the first failure (its
+        traceback is attached as a note; every traceback is in the store).
 
     Examples
     --------
@@ -171,9 +179,13 @@ def run_sweep(
     >>> int(table.attrs["sweep"]["failures"])
     0
     """
+    if in_worker_bootstrap():
+        # A process-pool worker importing a script that starts its sweep at import time (no
+        # `if __name__ == "__main__":`): leave quietly; the driver reports the missing guard.
+        raise SystemExit(1)
     wall_start = time.perf_counter()
     if not callable(func):
-        raise InvalidInputError(f"func={func!r} is invalid: expected a callable")
+        raise invalid_input("func", func, "a callable")
     seed = check_int(seed, "seed", min_value=0)
     repeats = check_int(repeats, "repeats", min_value=1)
     if batch_size is not None:
@@ -187,17 +199,10 @@ def run_sweep(
     store_path: Path | None = None
     if store is not None:
         if not isinstance(store, str | os.PathLike) or not str(store):
-            raise ConfigError(f"store={store!r} is invalid: expected a file path")
+            raise invalid_config(None, "store", store, "a file path")
         store_path = Path(store)
         ResultStore.check_usable(store_path)
-    if spec.kind == "processes":
-        try:
-            pickle.dumps(func)
-        except Exception as exc:
-            raise InvalidInputError(
-                f"func={func!r} cannot be sent to worker processes ({exc}): define it at module "
-                "level in an importable module, or use executor='serial'"
-            ) from exc
+    check_sendable(func, spec.kind)
 
     code = code_version(func)
     jobs: list[tuple[dict[str, Any], int, str, str]] = []
@@ -232,6 +237,8 @@ def run_sweep(
 
     table = _build_table(points, repeats, results)
     failures = sum(1 for status, _, _ in results.values() if status == "error")
+    if failures == len(jobs):
+        raise _all_failed(func, jobs, results, store_path)
     table.attrs["sweep"] = {
         "points": len(jobs),
         "failures": failures,
@@ -245,6 +252,28 @@ def run_sweep(
         "store": None if store_path is None else str(store_path),
     }
     return table
+
+
+def _all_failed(
+    func: PointFunc,
+    jobs: list[tuple[dict[str, Any], int, str, str]],
+    results: dict[int, tuple[str, str | None, str | None]],
+    store_path: Path | None,
+) -> InvalidInputError:
+    """The error of a sweep in which every point failed (the first traceback as a note)."""
+    params, repeat, _, _ = jobs[0]
+    text = (results[0][2] or "").strip()
+    last = text.splitlines()[-1] if text else "an unknown error"
+    name = f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', repr(func))}"
+    kept = f"; every traceback is in the store {str(store_path)!r}" if store_path else ""
+    error = invalid_inputs(
+        f"func={name}, grid",
+        f"a point function that computes at least one point of the grid: all {len(jobs)} "
+        f"point(s) failed, the first ({params}, repeat {repeat}) with {last}{kept}",
+    )
+    if text:
+        error.add_note(f"The traceback of the first point:\n{text}")
+    return error
 
 
 def _drive(

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from edgeopt.errors import ConfigError
+from edgeopt._validation import invalid_config
 from edgeopt.sweep._grid import RESERVED_COLUMNS, point_seed
 
 Item = tuple[int, dict[str, Any], int]
@@ -155,13 +155,27 @@ processes, dask, tcp://HOST:PORT
             return ExecutorSpec(executor)
         if _ADDRESS.match(executor):
             return ExecutorSpec("address", executor)
-    raise ConfigError(
-        f"executor={executor!r} is invalid: expected one of " + ", ".join(EXECUTOR_CHOICES)
-    )
+    raise invalid_config(None, "executor", executor, "one of " + ", ".join(EXECUTOR_CHOICES))
 
 
 def cpu_count() -> int:
-    """Usable CPU cores of this process."""
+    """The CPU cores this process may use: the number of workers of ``executor="processes"``.
+
+    On Linux the cores of the process's affinity mask (what a batch scheduler or ``taskset``
+    grants), elsewhere every core of the machine.  A Dask ``LocalCluster`` started by
+    ``executor="dask"`` also has this many single-threaded workers.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> from edgeopt.sweep import cpu_count
+    >>> cpu_count() >= 1
+    True
+    """
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -302,13 +316,16 @@ class ProcessBackend(Backend):
         try:
             with _main_without_fake_file():
                 self._pool.submit(_ping).result()
-        except BrokenProcessPool as exc:
+        except BrokenProcessPool:
             self._pool.shutdown(wait=False, cancel_futures=True)
-            raise ConfigError(
-                "executor='processes': the worker processes could not start (see the error "
-                "printed above). A script that starts a sweep must do so under "
-                "`if __name__ == \"__main__\":`; or use executor='serial'"
-            ) from exc
+            raise invalid_config(
+                None,
+                "executor",
+                "processes",
+                "worker processes that can start, but they could not: a script that starts a "
+                'sweep must do so under `if __name__ == "__main__":` (each worker imports '
+                "the script again), or use executor='serial'",
+            ) from None
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
@@ -352,8 +369,12 @@ class DaskBackend(Backend):
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - dask is an optional extra
-            raise ConfigError(
-                "the Dask executors need the 'dask' extra: pip install 'edgeopt[dask]'"
+            raise invalid_config(
+                None,
+                "executor",
+                address or "dask",
+                "serial or processes, or the 'dask' extra for a Dask executor: "
+                "pip install 'edgeopt[dask]'",
             ) from exc
         self._cluster = None
         timeout = connect_timeout()
@@ -373,10 +394,13 @@ class DaskBackend(Backend):
             try:
                 self._client = Client(address, timeout=timeout)
             except (OSError, TimeoutError) as exc:
-                raise ConfigError(
-                    f"executor={address!r} is unreachable: no Dask scheduler answered within "
-                    f"{timeout:g} s ({type(exc).__name__}: {exc}); start one with "
-                    "`dask scheduler` and `dask worker ADDRESS`"
+                raise invalid_config(
+                    None,
+                    "executor",
+                    address,
+                    f"the address of a running Dask scheduler, but it is unreachable: none "
+                    f"answered within {timeout:g} s ({type(exc).__name__}: {exc}); start one "
+                    "with `dask scheduler` and `dask worker ADDRESS`",
                 ) from exc
         self._n_cache = (0.0, 1)
 
@@ -432,9 +456,7 @@ def connect_timeout() -> float:
     try:
         value = float(text) if text else DEFAULT_CONNECT_TIMEOUT_S
     except ValueError:
-        raise ConfigError(
-            f"EDGEOPT_DASK_TIMEOUT={text!r} is invalid: expected a number of seconds"
-        ) from None
+        raise invalid_config(None, "EDGEOPT_DASK_TIMEOUT", text, "a number of seconds") from None
     return value if value > 0 else DEFAULT_CONNECT_TIMEOUT_S
 
 
@@ -475,15 +497,18 @@ def probe(address: str, timeout: float) -> None:
         with socket.create_connection((host, port), timeout=timeout):
             pass
     except OSError as exc:
-        raise ConfigError(
-            f"executor={address!r} is unreachable: cannot open a connection to {host} port "
-            f"{port} ({exc}); start a scheduler with `dask scheduler` and workers with "
-            "`dask worker ADDRESS`"
+        raise invalid_config(
+            None,
+            "executor",
+            address,
+            f"the address of a running Dask scheduler, but it is unreachable: cannot open a "
+            f"connection to {host} port {port} ({exc}); start a scheduler with "
+            "`dask scheduler` and workers with `dask worker ADDRESS`",
         ) from exc
 
 
 def make_backend(spec: ExecutorSpec) -> Backend:
-    """Start the executor described by ``spec`` (may raise :class:`ConfigError`)."""
+    """Start the executor described by ``spec`` (may raise a ConfigError)."""
     if spec.kind == "serial":
         return SerialBackend()
     if spec.kind == "processes":

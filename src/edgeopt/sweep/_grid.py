@@ -25,16 +25,17 @@ from typing import Any
 import numpy as np
 
 import edgeopt
-from edgeopt._validation import check_int
-from edgeopt.errors import ConfigError
+from edgeopt._validation import check_int, invalid_config, invalid_configs
 
 __all__ = ["normalize_grid", "expand_grid", "point_seed", "params_hash", "code_version"]
 
 #: Column names the result table uses itself; no parameter or output may take them.
 RESERVED_COLUMNS = frozenset({"repeat", "error"})
 
+Source = str | Path | None
 
-def _normalize_value(value: Any, where: str) -> Any:
+
+def _normalize_value(value: Any, name: str, where: Source = None) -> Any:
     """A JSON-able, canonical copy of one parameter value (NumPy scalars to Python)."""
     if isinstance(value, np.generic):
         value = value.item()
@@ -47,45 +48,46 @@ def _normalize_value(value: Any, where: str) -> Any:
     if isinstance(value, numbers.Real):
         out = float(value)
         if not math.isfinite(out):
-            raise ConfigError(f"{where}={value!r} is invalid: expected a finite number")
+            raise invalid_config(where, name, value, "a finite number")
         return out
     if isinstance(value, list | tuple):
-        return [_normalize_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_normalize_value(v, f"{name}[{i}]", where) for i, v in enumerate(value)]
     if isinstance(value, Mapping):
         out_map = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise ConfigError(f"{where} has key {k!r}: expected string keys")
-            out_map[k] = _normalize_value(v, f"{where}[{k!r}]")
+                raise invalid_config(where, name, value, f"a dict with string keys, not {k!r}")
+            out_map[k] = _normalize_value(v, f"{name}[{k!r}]", where)
         return out_map
-    raise ConfigError(
-        f"{where}={value!r} is invalid: expected a number, string, bool, None, or a list "
-        "or dict of those"
+    raise invalid_config(
+        where, name, value, "a number, string, bool, None, or a list or dict of those"
     )
 
 
-def _check_name(name: Any, where: str) -> str:
+def _check_name(name: Any, where: Source) -> str:
     if not isinstance(name, str) or not name:
-        raise ConfigError(f"{where} has parameter name {name!r}: expected a non-empty string")
+        raise invalid_config(where, "parameter name", name, "a non-empty string")
     if name in RESERVED_COLUMNS:
-        raise ConfigError(
-            f"parameter name {name!r} is reserved (result columns: "
-            f"{', '.join(sorted(RESERVED_COLUMNS))})"
+        reserved = ", ".join(sorted(RESERVED_COLUMNS))
+        raise invalid_config(
+            where, "parameter name", name, f"a name that is not reserved for a column ({reserved})"
         )
     return name
 
 
-def _as_list(values: Any, where: str) -> list[Any]:
+def _as_list(values: Any, name: str, where: Source) -> list[Any]:
     if isinstance(values, np.ndarray):
         values = values.tolist()
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Sequence):
-        raise ConfigError(f"{where}={values!r} is invalid: expected a list of values")
+        raise invalid_config(where, name, values, "a list of values")
     if len(values) == 0:
-        raise ConfigError(f"{where} is an empty list: expected at least one value")
+        raise invalid_config(where, name, values, "a non-empty list of values")
     return list(values)
 
 
-def normalize_grid(grid: Any) -> list[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
+def normalize_grid(
+    grid: Any, *, where: str | Path | None = None
+) -> list[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
     """Check a grid and return its factors as ``[(names, rows), ...]``.
 
     Each factor is a tuple of parameter names (one name, or the names zipped together)
@@ -97,6 +99,8 @@ def normalize_grid(grid: Any) -> list[tuple[tuple[str, ...], list[tuple[Any, ...
     grid : dict
         Parameter name to a list of values (a scalar means one value), or a tuple of
         names to a list of rows (parameters varied together).
+    where : str or pathlib.Path, optional
+        Where the grid was read (a configuration file), named in the error messages.
 
     Returns
     -------
@@ -114,37 +118,41 @@ def normalize_grid(grid: Any) -> list[tuple[tuple[str, ...], list[tuple[Any, ...
     [(('snr_db',), [(0,), (10,)]), (('k', 'n'), [(1, 2), (3, 4)])]
     """
     if not isinstance(grid, Mapping):
-        raise ConfigError(f"grid={grid!r} is invalid: expected a dict of parameter lists")
+        raise invalid_config(where, "grid", grid, "a dict of parameter lists")
     factors: list[tuple[tuple[str, ...], list[tuple[Any, ...]]]] = []
     seen: set[str] = set()
     for key, values in grid.items():
         if isinstance(key, tuple):
-            names = tuple(_check_name(k, "grid") for k in key)
+            names = tuple(_check_name(k, where) for k in key)
             if not names:
-                raise ConfigError("grid has an empty zipped group () : expected names")
+                raise invalid_config(where, "grid key", key, "a non-empty tuple of names")
             rows = []
-            for i, row in enumerate(_as_list(values, f"grid[{key!r}]")):
-                row_list = _as_list(row, f"grid[{key!r}][{i}]")
+            for i, row in enumerate(_as_list(values, f"grid[{key!r}]", where)):
+                row_list = _as_list(row, f"grid[{key!r}][{i}]", where)
                 if len(row_list) != len(names):
-                    raise ConfigError(
-                        f"grid[{key!r}][{i}]={row!r} is invalid: expected {len(names)} values, "
-                        f"one for each of {names}"
+                    raise invalid_config(
+                        where,
+                        f"grid[{key!r}][{i}]",
+                        row,
+                        f"{len(names)} values, one for each of {names}",
                     )
                 rows.append(
                     tuple(
-                        _normalize_value(v, f"grid[{key!r}][{i}][{n!r}]")
+                        _normalize_value(v, f"grid[{key!r}][{i}][{n!r}]", where)
                         for n, v in zip(names, row_list, strict=True)
                     )
                 )
         else:
-            names = (_check_name(key, "grid"),)
+            names = (_check_name(key, where),)
             rows = [
-                (_normalize_value(v, f"grid[{key!r}][{i}]"),)
-                for i, v in enumerate(_as_list(values, f"grid[{key!r}]"))
+                (_normalize_value(v, f"grid[{key!r}][{i}]", where),)
+                for i, v in enumerate(_as_list(values, f"grid[{key!r}]", where))
             ]
         for n in names:
             if n in seen:
-                raise ConfigError(f"parameter {n!r} appears twice in the grid")
+                raise invalid_configs(
+                    where, f"grid keys (parameter {n!r} appears twice)", "each parameter once"
+                )
             seen.add(n)
         factors.append((names, rows))
     return factors

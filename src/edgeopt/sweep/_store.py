@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edgeopt.errors import ConfigError
+from edgeopt._validation import invalid_config
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,29 +60,34 @@ class ResultStore:
                 "SELECT value FROM meta WHERE name = 'schema'"
             ).fetchone()
         except sqlite3.DatabaseError as exc:
-            raise ConfigError(f"store={str(path)!r} is not a usable sweep store: {exc}") from exc
+            raise invalid_config(None, "store", str(path), f"a usable sweep store ({exc})") from exc
         if version != SCHEMA_VERSION:
             self._conn.close()
-            raise ConfigError(
-                f"store={str(path)!r} has schema version {version}: expected {SCHEMA_VERSION}"
+            raise invalid_config(
+                None,
+                "store",
+                str(path),
+                f"a sweep store of schema version {SCHEMA_VERSION}, not {version}",
             )
 
     @staticmethod
     def check_usable(path: str | os.PathLike[str]) -> None:
-        """Raise :class:`ConfigError` if ``path`` exists and is not a sweep store.
+        """Raise :class:`~edgeopt.errors.ConfigError` if ``path`` exists and is not a sweep store.
 
         Reads an existing file without writing anything (not even the ``-wal`` and
         ``-shm`` side files); a missing file is fine.
         """
         p = Path(path)
         if p.is_dir():
-            raise ConfigError(f"store={str(path)!r} is a folder: expected a file path")
+            raise invalid_config(None, "store", str(path), "a file path, not a folder")
         for parent in p.parents:  # the folder must be creatable: no file in the way
             if parent.exists():
                 if not parent.is_dir():
-                    raise ConfigError(
-                        f"store={str(path)!r} is invalid: {str(parent)!r} is a file, "
-                        "expected a folder"
+                    raise invalid_config(
+                        None,
+                        "store",
+                        str(path),
+                        f"a path under a folder, but {str(parent)!r} is a file",
                     )
                 break
         if not p.exists():
@@ -91,10 +96,10 @@ class ResultStore:
             with open(p, "rb") as fh:
                 header = fh.read(16)
         except OSError as exc:
-            raise ConfigError(f"store={str(path)!r} cannot be read: {exc}") from exc
+            raise invalid_config(None, "store", str(path), f"a readable file ({exc})") from exc
         if header and header != b"SQLite format 3\x00":
-            raise ConfigError(
-                f"store={str(path)!r} is not a usable sweep store: not an SQLite file"
+            raise invalid_config(
+                None, "store", str(path), "a usable sweep store (this is not an SQLite file)"
             )
         try:
             # immutable=1: no lock, no -wal/-shm file is created; nothing is written
@@ -104,11 +109,13 @@ class ResultStore:
             finally:
                 conn.close()
         except sqlite3.DatabaseError as exc:
-            raise ConfigError(f"store={str(path)!r} is not a usable sweep store: {exc}") from exc
+            raise invalid_config(None, "store", str(path), f"a usable sweep store ({exc})") from exc
         if tables and not {"meta", "results"} <= tables:
-            raise ConfigError(
-                f"store={str(path)!r} is an SQLite file of something else "
-                f"(tables {sorted(tables)}): expected a sweep store"
+            raise invalid_config(
+                None,
+                "store",
+                str(path),
+                f"a sweep store, not an SQLite file of something else (tables {sorted(tables)})",
             )
 
     def put(
@@ -191,7 +198,7 @@ def read_store(path: str | os.PathLike[str]) -> pd.DataFrame:
 
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"store={str(path)!r} does not exist")
+        raise invalid_config(None, "store", str(path), "the path of an existing sweep store")
     ResultStore.check_usable(p)
     conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=60.0)
     try:

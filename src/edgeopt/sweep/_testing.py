@@ -40,7 +40,9 @@ def trivial_point(params: dict[str, Any], rng: np.random.Generator) -> dict[str,
 
 
 def bad_output_point(params: dict[str, Any], rng: np.random.Generator) -> Any:
-    """Returns something that is not a dict of outputs."""
+    """Returns something that is not a dict of outputs (a good dict if ``ok``)."""
+    if params.get("ok"):
+        return {"v": 1.0}
     return [1, 2, 3]
 
 
