@@ -181,7 +181,8 @@ def test_reproduce_all_checks_the_scheduler_once_before_any_experiment(tmp_path,
 
 def test_reproduce_all_runs_every_experiment_and_reports_failures(tmp_path, monkeypatch, capsys):
     good = Experiment("good", "works", toy_point, lambda q: {"a": [1, 2]}, _plot_nothing)
-    bad = Experiment("bad", "fails", toy_point, lambda q: {"a": [1], "fail": [True]}, _plot_nothing)
+    grid = {("a", "fail"): [(1, True), (2, False)]}  # one failure (all failing: an error)
+    bad = Experiment("bad", "fails", toy_point, lambda q: grid, _plot_nothing)
     monkeypatch.setattr(repro, "registry", lambda: {"bad": bad, "good": good})
     status = main(
         [

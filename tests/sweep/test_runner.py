@@ -13,6 +13,7 @@ from edgeopt.experiments import Experiment
 import edgeopt
 from edgeopt.errors import ConfigError, InvalidInputError
 from edgeopt.repro._reproduce import reproduce
+from edgeopt.sweep import read_store
 from edgeopt.sweep._io import atomic_path, write_text_atomic
 from edgeopt.sweep._testing import toy_point
 
@@ -126,6 +127,15 @@ def test_failures_and_a_broken_plot_are_reported_not_raised(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["data.csv", "manifest.json", "sweep.sqlite"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["failures"] == 2 and "plot bug" in manifest["plot_error"]
+
+
+def test_an_experiment_in_which_every_point_fails_raises_and_keeps_the_tracebacks(tmp_path):
+    exp = _toy(grid=lambda quick: {"a": [1, 2], "fail": [True]}, repeats=lambda quick: 1)
+    with pytest.raises(InvalidInputError, match=r"all 2 point\(s\) failed.*toy failure at a=1"):
+        reproduce(exp, out_dir=tmp_path, executor="serial", progress=False)
+    folder = tmp_path / "toy"
+    assert sorted(p.name for p in folder.iterdir()) == ["sweep.sqlite"]  # no table, no figure
+    assert read_store(folder / "sweep.sqlite")["status"].tolist() == ["error", "error"]
 
 
 def test_plot_sees_only_successful_rows(tmp_path):

@@ -257,7 +257,9 @@ def reproduce(
         Unknown experiment name, bad argument, or an output folder that cannot be created
         or written; ``ConfigError`` (a subclass) for a bad executor or an unreachable
         scheduler.  All before any work.  Failing points and a
-        failing plot do not raise: see ``failures`` and ``plot_error``.
+        failing plot do not raise: see ``failures`` and ``plot_error``; but an experiment
+        in which every point failed raises :func:`~edgeopt.sweep.run_sweep`'s error (the
+        tracebacks are in the store) and writes no table.
 
     Examples
     --------
