@@ -353,7 +353,8 @@ def test_script_without_main_guard_is_one_message_without_worker_tracebacks(tmp_
     out = _python([str(script)], tmp_path)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines() == [
-        GUARD_MESSAGE + " (each worker imports the script again), or use executor='serial'"
+        GUARD_MESSAGE + " (each worker imports the script again), or use executor='serial' "
+        "(a worker that fails for another reason prints its error above)"
     ]
     guarded = tmp_path / "guarded.py"
     body = "".join("    " + line + "\n" for line in SCRIPT.splitlines()[2:])

@@ -324,7 +324,8 @@ class ProcessBackend(Backend):
                 "processes",
                 "worker processes that can start, but they could not: a script that starts a "
                 'sweep must do so under `if __name__ == "__main__":` (each worker imports '
-                "the script again), or use executor='serial'",
+                "the script again), or use executor='serial' (a worker that fails for another "
+                "reason prints its error above)",
             ) from None
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
