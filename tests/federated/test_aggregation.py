@@ -19,6 +19,24 @@ from edgeopt.federated import (
     RoundContext,
     TopK,
 )
+from edgeopt.system import BaseStation, Devices, System, normalized_system
+
+
+def _ctx(system, channels, t=None, e=None, rng=None, **fields):
+    """A round context with the system's powers, noise and band."""
+    k = system.num_devices
+    t = np.zeros(k) if t is None else t
+    e = np.zeros(k) if e is None else e
+    uplink = dict(
+        channels=channels,
+        power_w=system.devices.tx_power_w,
+        noise_w=system.noise_w,
+        bandwidth_hz=system.base_station.bandwidth_hz,
+        **fields,
+    )
+    if rng is None:
+        return RoundContext(t, e, **uplink)
+    return RoundContext.from_rng(rng, compute_s=t, compute_energy_j=e, **uplink)
 
 
 def _updates(k, d, seed=0):
@@ -42,13 +60,14 @@ def test_digital_latency_and_energy_from_shannon_rates(access):
     band, power, noise = 2e6, 0.2, 1e-2
     t = np.linspace(0.01, 0.06, k)
     e = np.full(k, 1e-3)
-    agg = DigitalAggregation(
-        band, power, noise, bits_per_entry=16, access=access, num_antennas=n_ant
+    system = normalized_system(
+        k, num_antennas=n_ant, power_w=power, noise_w=noise, bandwidth_hz=band
     )
+    agg = DigitalAggregation(access, bits_per_entry=16)
     agg.reset(k, d)
-    h = agg.draw_channels(k, rng=9)
+    h = system.channels(rng=9)
     assert np.array_equal(h, rayleigh((k, n_ant), np.random.default_rng(9)))  # CN(0, I) rows
-    out = agg.aggregate(_updates(k, d), np.ones(k), RoundContext(t, e, channels=h))
+    out = agg.aggregate(_updates(k, d), np.ones(k), _ctx(system, h, t, e))
     gain = np.sum(np.abs(h) ** 2, axis=1)
     bits = 16 * d
     if access == "tdma":
@@ -65,16 +84,15 @@ def test_digital_latency_and_energy_from_shannon_rates(access):
 def test_digital_compressed_uses_exact_bits_and_decoded_updates():
     k, d = 4, 50
     u = _updates(k, d).float()
-    agg = DigitalAggregation(1e6, 1.0, 1e-3, compressor=TopK(k=5))
+    system = normalized_system(k, power_w=1.0, noise_w=1e-3)
+    agg = DigitalAggregation(compressor=TopK(k=5))
     agg.reset(k, d)
-    ctx = RoundContext.from_rng(
-        0, compute_s=np.zeros(k), compute_energy_j=np.zeros(k), channels=agg.draw_channels(k, 1)
-    )
+    ctx = _ctx(system, system.channels(1), rng=0)
     out = agg.aggregate(u, np.ones(k), ctx)
     assert out.uplink_bits == k * (32 + 5 * (32 + 6))
     assert int((out.update != 0).sum()) <= k * 5
     s = 1000
-    fine = DigitalAggregation(1e6, 1.0, 1e-3, compressor=QSGD(s))
+    fine = DigitalAggregation(compressor=QSGD(s))
     fine.reset(k, d)
     out = fine.aggregate(u, np.ones(k), ctx)
     # QSGD entry j of device i is ||u_i||/s times a level rounded up with probability
@@ -98,10 +116,16 @@ def test_aircomp_noiseless_with_all_devices_equals_ideal():
     sizes = np.arange(1.0, k + 1)
     zeros = np.zeros(k)
     ideal = IdealAggregation().aggregate(u, sizes, RoundContext(zeros, zeros))
-    air = AirCompAggregation(
-        num_antennas=3, power_w=1.0, noise_w=0.0, mse_target=1e-3, method="all"
+    air = AirCompAggregation(mse_target=1e-3, method="all")
+    ctx = RoundContext(
+        zeros,
+        zeros,
+        channels=normalized_system(k, num_antennas=3).channels(1),
+        power_w=1.0,
+        noise_w=0.0,  # a noiseless reference (a system's noise is > 0)
+        bandwidth_hz=1e6,
     )
-    out = air.aggregate(u, sizes, RoundContext(zeros, zeros, channels=air.draw_channels(k, 1)))
+    out = air.aggregate(u, sizes, ctx)
     assert out.selected.all()
     assert torch.allclose(out.update, ideal.update, atol=1e-10)
 
@@ -110,19 +134,13 @@ def test_aircomp_error_matches_predicted_mse_monte_carlo():
     k, d, rounds = 10, 2000, 20
     power, noise = 1.0, 0.5
     sizes = np.random.default_rng(4).integers(20, 60, size=k).astype(float)
-    air = AirCompAggregation(
-        num_antennas=4, power_w=power, noise_w=noise, mse_target=2.0, method="fast"
-    )
+    system = normalized_system(k, num_antennas=4, power_w=power, noise_w=noise)
+    air = AirCompAggregation(mse_target=2.0, method="fast")
     rng = np.random.default_rng(5)
     ratios = []
     for r in range(rounds):
         u = _updates(k, d, seed=100 + r)
-        ctx = RoundContext.from_rng(
-            rng,
-            compute_s=np.zeros(k),
-            compute_energy_j=np.zeros(k),
-            channels=air.draw_channels(k, rng),
-        )
+        ctx = _ctx(system, system.channels(rng), rng=rng)
         out = air.aggregate(u, sizes, ctx)
         sel = out.selected
         assert sel.any() and out.mse <= 2.0 * (1 + 1e-6)
@@ -140,18 +158,9 @@ def test_aircomp_error_matches_predicted_mse_monte_carlo():
 def test_aircomp_round_time_independent_of_k_and_power_respected():
     d, band = 101, 2e5
     for k in (3, 30):
-        air = AirCompAggregation(
-            num_antennas=4,
-            power_w=0.5,
-            noise_w=1e-2,
-            mse_target=10.0,
-            method="fast",
-            bandwidth_hz=band,
-        )
-        z = np.zeros(k)
-        ctx = RoundContext.from_rng(
-            k, compute_s=z, compute_energy_j=z, channels=air.draw_channels(k, k)
-        )
+        system = normalized_system(k, num_antennas=4, power_w=0.5, noise_w=1e-2, bandwidth_hz=band)
+        air = AirCompAggregation(mse_target=10.0, method="fast")
+        ctx = _ctx(system, system.channels(k), rng=k)
         out = air.aggregate(_updates(k, d), np.ones(k), ctx)
         assert out.round_latency_s == pytest.approx(math.ceil(d / 2) / band, rel=1e-12)
         # energy = sum_ij |b_i s_ij|^2 / B with |b_i|^2 <= P, and the common normalization
@@ -169,10 +178,9 @@ def test_aircomp_selection_matches_solver_and_empty_round():
     assert aircomp_mse(sol.beamformer, h[sol.selected], power_w=1.0, noise_w=1.0) <= 0.5 * (
         1 + 1e-6
     )
-    air = AirCompAggregation(
-        num_antennas=2, power_w=1.0, noise_w=1e3, mse_target=1e-6, method="fast"
-    )
-    ctx = RoundContext(np.ones(k), np.ones(k), channels=h, noise_rng=0, selection_rng=0)
+    air = AirCompAggregation(mse_target=1e-6, method="fast")
+    system = normalized_system(k, num_antennas=2, power_w=1.0, noise_w=1e3)
+    ctx = _ctx(system, h, np.ones(k), np.ones(k), noise_rng=0, selection_rng=0)
     out = air.aggregate(_updates(k, 5), np.ones(k), ctx)
     assert not out.selected.any()
     assert torch.all(out.update == 0) and out.round_latency_s == 0.0 and out.energy_j == 0.0
@@ -180,13 +188,15 @@ def test_aircomp_selection_matches_solver_and_empty_round():
 
 def test_aggregation_bad_input():
     with pytest.raises(InvalidInputError, match="mse_target"):
-        AirCompAggregation(2, 1.0, 1.0, mse_target=0.0)
+        AirCompAggregation(mse_target=0.0)
     with pytest.raises(InvalidInputError, match="method"):
-        AirCompAggregation(2, 1.0, 1.0, mse_target=1.0, method="best")
+        AirCompAggregation(mse_target=1.0, method="best")
     with pytest.raises(InvalidInputError, match="access"):
-        DigitalAggregation(1e6, 1.0, 1.0, access="cdma")
+        DigitalAggregation(access="cdma")
     with pytest.raises(InvalidInputError, match="compressor"):
-        DigitalAggregation(1e6, 1.0, 1.0, compressor="qsgd")
+        DigitalAggregation(compressor="qsgd")
+    with pytest.raises(InvalidInputError, match="bits_per_entry"):
+        DigitalAggregation(bits_per_entry=0)
     ctx = RoundContext(compute_s=[0, 0], compute_energy_j=[0, 0])
     with pytest.raises(InvalidInputError, match="data_sizes"):
         IdealAggregation().aggregate(torch.ones(2, 3), [1.0, -1.0], ctx)
@@ -198,12 +208,25 @@ def test_aggregation_bad_input():
         IdealAggregation().aggregate(torch.ones(3, 2), [1, 1, 1], ctx)  # 2 devices, not 3
     with pytest.raises(InvalidInputError, match="context"):
         IdealAggregation().aggregate(torch.ones(2, 3), [1, 1], {"compute_s": [0, 0]})
-    digital = DigitalAggregation(1e6, 1.0, 1.0, num_antennas=2)
+    digital = DigitalAggregation()
     with pytest.raises(InvalidInputError, match="context.channels"):
         digital.aggregate(torch.ones(2, 3), [1, 1], ctx)  # no channels handed in
-    with pytest.raises(InvalidInputError, match="context.channels"):
-        bad = RoundContext([0, 0], [0, 0], channels=np.ones((2, 3), dtype=complex))
-        digital.aggregate(torch.ones(2, 3), [1, 1], bad)  # 3 antennas, not 2
+    h = np.ones((2, 3), dtype=complex)
+    with pytest.raises(InvalidInputError, match="context.power_w"):
+        digital.aggregate(torch.ones(2, 3), [1, 1], RoundContext([0, 0], [0, 0], channels=h))
+    noiseless = RoundContext([0, 0], [0, 0], channels=h, power_w=1, noise_w=0, bandwidth_hz=1)
+    with pytest.raises(InvalidInputError, match="context.noise_w"):
+        digital.aggregate(torch.ones(2, 3), [1, 1], noiseless)  # Shannon rates need noise
+    with pytest.raises(InvalidInputError, match="channels"):
+        RoundContext([0, 0], [0, 0], channels=np.ones((3, 2), dtype=complex))  # 3 rows, 2 devices
+    with pytest.raises(InvalidInputError, match="power_w"):
+        RoundContext([0, 0], [0, 0], power_w=[1.0, 2.0, 3.0])
+    with pytest.raises(InvalidInputError, match="power_w"):
+        RoundContext([0, 0], [0, 0], power_w=0.0)
+    with pytest.raises(InvalidInputError, match="participants"):
+        RoundContext([0, 0], [0, 0], participants=[1, 0])
+    with pytest.raises(InvalidInputError, match="deadline_s"):
+        RoundContext([0, 0], [0, 0], deadline_s=0.0)
     with pytest.raises(InvalidInputError, match="compute_energy_j"):
         RoundContext(compute_s=[0, 0], compute_energy_j=[0, 0, 0])
     with pytest.raises(InvalidInputError, match="compute_s"):
@@ -222,26 +245,19 @@ def test_digital_and_aircomp_with_path_loss_channels():
     dist = np.array([50.0, 100.0, 200.0, 300.0, 400.0])
     power = float(dbm_to_w(23.0))
     noise = float(thermal_noise_w(band, noise_figure_db=7.0))
-    agg = DigitalAggregation(band, power, noise, num_antennas=2, distances_m=dist)
+    devices = Devices(distance_m=dist, tx_power_w=power, cpu_freq_hz=1e9, kappa=1e-28)
+    bs = BaseStation(num_antennas=2, bandwidth_hz=band, noise_figure_db=7.0, shadowing_sigma_db=0)
+    system = System(bs, devices)
+    assert system.noise_w == pytest.approx(noise, rel=1e-12)
+    agg = DigitalAggregation()
     agg.reset(k, d)
-    z = np.zeros(k)
-    h = agg.draw_channels(k, rng=3)
-    assert np.array_equal(h, uplink_channels(dist, 2, rng=np.random.default_rng(3)))
-    out = agg.aggregate(_updates(k, d), np.ones(k), RoundContext(z, z, channels=h))
-    rate = band * np.log2(1 + power * np.sum(np.abs(h) ** 2, axis=1) / noise)
+    h = system.channels(rng=3)
+    expect = uplink_channels(dist, 2, rng=np.random.default_rng(3), shadowing_sigma_db=0.0)
+    assert np.array_equal(h, expect)
+    out = agg.aggregate(_updates(k, d), np.ones(k), _ctx(system, h))
+    rate = band * np.log2(1 + power * np.sum(np.abs(h) ** 2, axis=1) / system.noise_w)
     assert out.round_latency_s == pytest.approx(np.sum(32 * d / rate), rel=1e-12)
-    air = AirCompAggregation(
-        num_antennas=4,
-        power_w=power,
-        noise_w=noise,
-        mse_target=1.0,
-        method="fast",
-        distances_m=dist,
-    )
-    ctx = RoundContext.from_rng(
-        3, compute_s=z, compute_energy_j=z, channels=air.draw_channels(k, 3)
-    )
-    out = air.aggregate(_updates(k, d), np.ones(k), ctx)
+    cell4 = System(BaseStation(num_antennas=4, bandwidth_hz=band, noise_figure_db=7.0), devices)
+    air = AirCompAggregation(mse_target=1.0, method="fast")
+    out = air.aggregate(_updates(k, d), np.ones(k), _ctx(cell4, cell4.channels(3), rng=3))
     assert out.selected.any() and out.mse <= 1.0 * (1 + 1e-6)
-    with pytest.raises(InvalidInputError, match="distances_m"):
-        air.draw_channels(3, rng=3)  # five distances, three clients

@@ -20,6 +20,7 @@ from edgeopt.federated import (
     run_fedavg,
     synthetic_dataset,
 )
+from edgeopt.system import normalized_system
 
 
 def _load(model, flat):
@@ -119,11 +120,11 @@ def test_synthetic_approaches_bayes_accuracy():
 
 
 def test_same_seed_same_history_and_costs_accumulate():
-    agg = DigitalAggregation(1e6, 0.1, 1e-3, compressor=QSGD(4), access="fdma")
+    agg = DigitalAggregation("fdma", compressor=QSGD(4))
     kwargs = dict(
         data="synthetic",
         model="logistic",
-        num_clients=6,
+        system=normalized_system(6, power_w=0.1, noise_w=1e-3, bandwidth_hz=1e6),
         rounds=4,
         local_steps=2,
         lr=0.1,
@@ -154,17 +155,21 @@ def test_same_seed_same_history_and_costs_accumulate():
 
 def test_aircomp_in_the_loop_costs():
     band = 1e6
-    agg = AirCompAggregation(
+    agg = AirCompAggregation(mse_target=1.0, method="fast")
+    system = normalized_system(
+        8,
         num_antennas=3,
         power_w=1.0,
         noise_w=0.5,
-        mse_target=1.0,
-        method="fast",
         bandwidth_hz=band,
+        cycles_per_sample=1e6,
+        cpu_freq_hz=2e9,
+        kappa=1e-27,
     )
     hist = run_fedavg(
         data="synthetic",
         model="logistic",
+        system=system,
         num_clients=8,
         rounds=3,
         local_steps=2,
@@ -172,9 +177,6 @@ def test_aircomp_in_the_loop_costs():
         batch_size=10,
         aggregation=agg,
         rng=1,
-        cycles_per_sample=1e6,
-        cpu_freq_hz=2e9,
-        kappa=1e-27,
     )
     d = hist.info["dim"]
     assert np.all(hist.selected_count <= 8) and np.all(hist.selected_count >= 1)
@@ -370,7 +372,6 @@ class _AirComp(_Records, AirCompAggregation):
 _CRN_RUN = dict(
     data="digits",
     model="mlp",
-    num_clients=8,
     partition="label_shards",
     rounds=4,
     local_steps=3,
@@ -380,9 +381,10 @@ _CRN_RUN = dict(
 
 
 def test_ideal_and_error_free_digital_give_identical_models_round_after_round():
-    ideal, digital = _Ideal(), _Digital(1e6, 0.1, 1e-2, access="fdma", num_antennas=2)
-    a = run_fedavg(**_CRN_RUN, aggregation=ideal, rng=11)
-    b = run_fedavg(**_CRN_RUN, aggregation=digital, rng=11)
+    ideal, digital = _Ideal(), _Digital("fdma")
+    system = normalized_system(8, num_antennas=2, power_w=0.1, noise_w=1e-2)
+    a = run_fedavg(**_CRN_RUN, num_clients=8, aggregation=ideal, rng=11)
+    b = run_fedavg(**_CRN_RUN, system=system, aggregation=digital, rng=11)
     assert ideal.seen[0]["channels"] is None and digital.seen[0]["channels"].shape == (8, 2)
     for r in range(4):  # the same local updates and the same global step, every round
         assert torch.equal(ideal.seen[r]["updates"], digital.seen[r]["updates"])
@@ -396,10 +398,14 @@ def test_ideal_and_error_free_digital_give_identical_models_round_after_round():
 def test_aggregations_see_the_same_batches_channels_and_noise_streams():
     n_ant = 3
     ideal = _Ideal()
-    digital = _Digital(1e6, 1.0, 1.0, num_antennas=n_ant)
-    dc = _AirComp(n_ant, 1.0, 1.0, 0.5, method="fast")
-    every = _AirComp(n_ant, 1.0, 1.0, 0.5, method="all")
-    runs = [run_fedavg(**_CRN_RUN, aggregation=agg, rng=3) for agg in (ideal, digital, dc, every)]
+    digital = _Digital()
+    dc = _AirComp(0.5, method="fast")
+    every = _AirComp(0.5, method="all")
+    system = normalized_system(8, num_antennas=n_ant, power_w=1.0, noise_w=1.0)
+    runs = [
+        run_fedavg(**_CRN_RUN, system=system, aggregation=agg, rng=3)
+        for agg in (ideal, digital, dc, every)
+    ]
     # round 1 starts from the same model on the same mini-batches: the same local updates
     first = ideal.seen[0]["updates"]
     for agg in (digital, dc, every):

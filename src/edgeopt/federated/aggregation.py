@@ -1,33 +1,42 @@
 r"""Aggregation models: how the clients' updates reach the server, and what a round costs.
 
 All models share one interface.  At every round the training loop hands the stacked local
-updates ``u_i`` (``(K, d)``), the local data sizes ``n_i`` and a :class:`RoundContext` (the
-round's channels, each device's computation time and energy, and the random streams of the
-receiver noise, of the device selection and of the compression) to
+updates ``u_i`` (``(K, d)``), the local data sizes ``n_i`` and a :class:`RoundContext` to
 :meth:`Aggregation.aggregate`, which returns an :class:`AggregationOutcome`: the global
-update the server applies, the devices that took part, and the round's latency and energy.
-The loop draws the channels (:meth:`Aggregation.draw_channels`) from a stream of its own,
-so two runs that differ only in the aggregation see the same channels.
+update the server applies, the devices that made the deadline and those whose updates were
+aggregated, and the round's latency and energy.  The context carries what the
+:class:`~edgeopt.system.System` says about the round: the channels the loop drew from its
+channel stream (:meth:`edgeopt.system.System.channels`), each device's transmit power,
+the receiver noise and the band, each device's computation time and energy, which devices
+take part (``participants``), the round's deadline, and the random streams of the
+receiver noise, of the device selection and of the compression.  Two runs that differ only
+in the aggregation therefore see the same channels.
 
 * :class:`IdealAggregation`: the exact weighted average ``Σ n_i u_i / Σ n_i``
   (:func:`weighted_average`); the uplink is free, the round lasts as long as the slowest
-  device computes.
+  device computes.  It uses no channel.
 * :class:`DigitalAggregation`: error-free digital links at the Shannon rate of the round's
   channel, TDMA or FDMA, optionally compressed (:mod:`edgeopt.federated.compress`).
 * :class:`AirCompAggregation`: over-the-air computation with device selection and receive
   beamforming (Yang et al. 2020), the receiver noise actually added.
 
 The models compose the pure functions of :mod:`edgeopt.federated.uplink` (complex packing,
-normalization, the AirComp receive model, the round costs) and of :mod:`edgeopt.aircomp`.
+normalization, the AirComp receive model, the round costs, the deadline) and of
+:mod:`edgeopt.aircomp`.
 
-Computation is charged only to the devices whose updates are aggregated: device selection
-depends on the channel alone, so an unselected device need not train in a real system (the
-simulator trains it anyway and discards its update).  A round in which no device can be
-selected leaves the model unchanged and costs nothing.
+Who pays what: a device that is not among the round's participants does nothing and costs
+nothing.  A participant whose computation plus upload would end after the deadline
+(:func:`~edgeopt.federated.uplink.deadline_mask`) is dropped: its update is lost and its
+computation energy spent.  AirComp's device selection depends on the channel alone, so a
+device it leaves out need not train in a real system and is not charged (the simulator
+trains it anyway and discards its update).  A round in which no update is aggregated
+leaves the model unchanged; it lasts the deadline when a device was dropped by one (the
+server waited for it), else 0 s, and costs the dropped devices' computation.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,16 +49,19 @@ from edgeopt._validation import (
     check_channels,
     check_choice,
     check_int,
+    check_mask,
     check_rng,
     check_scalar,
     check_update_tensor,
     invalid_input,
+    missing_input,
 )
 from edgeopt.federated.compress import Compressor
 from edgeopt.federated.uplink import (
     ACCESS_SCHEMES,
     aircomp_receive,
     aircomp_round_cost,
+    deadline_mask,
     digital_rates,
     digital_round_cost,
     normalize_updates,
@@ -99,6 +111,9 @@ class AggregationOutcome:
     info : dict
         Model-specific diagnostics (AirComp: ``eta``, ``scale``, ``mean``, ``weights``,
         ``symbols``; digital: ``rate_bps``).
+    on_time : numpy.ndarray of bool, shape (K,), optional
+        Participants whose update arrived by the round's deadline (``None``: every
+        participant, as without a deadline).
 
     Examples
     --------
@@ -108,8 +123,8 @@ class AggregationOutcome:
     >>> out = IdealAggregation().aggregate(torch.tensor([[2.0, 0.0], [0.0, 2.0]]), [1, 1], ctx)
     >>> out.update.tolist(), out.selected.tolist(), out.round_latency_s, out.energy_j
     ([1.0, 1.0], [True, True], 0.5, 3.0)
-    >>> out.uplink_bits, out.mse, out.status
-    (128.0, 0.0, 'optimal')
+    >>> out.uplink_bits, out.mse, out.status, out.on_time.tolist()
+    (128.0, 0.0, 'optimal', [True, True])
     """
 
     update: torch.Tensor
@@ -120,16 +135,19 @@ class AggregationOutcome:
     mse: float = 0.0
     status: str = OPTIMAL
     info: dict[str, Any] = field(default_factory=dict)
+    on_time: NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True)
 class RoundContext:
     """What the training loop hands an aggregation model for one round, besides the updates.
 
-    The random sources are separate streams, one per purpose, so that changing how one is
-    used (a selection method that draws more candidates, a compressor that draws nothing)
-    leaves the others as they were: the common random numbers of a comparison between
-    aggregation schemes.
+    :func:`~edgeopt.federated.run_fedavg` fills it from its
+    :class:`~edgeopt.system.System`: the channels it drew, the devices' powers, the
+    receiver noise and the band.  The random sources are separate streams, one per
+    purpose, so that changing how one is used (a selection method that draws more
+    candidates, a compressor that draws nothing) leaves the others as they were: the
+    common random numbers of a comparison between aggregation schemes.
 
     Parameters
     ----------
@@ -139,23 +157,42 @@ class RoundContext:
         Each device's local computation energy, joules.
     channels : array_like of complex, shape (K, N), optional
         The round's uplink channels ``h_i`` (rows: devices; columns: server antennas), as
-        drawn by :meth:`Aggregation.draw_channels`; ``None`` for a model that uses none.
+        drawn by :meth:`edgeopt.system.System.channels`; ``None`` for a model that uses
+        none.
     noise_rng, selection_rng, compression_rng : numpy.random.Generator, int or None
         Streams of the receiver noise, of the randomization of the device selection, and
         of the compressor (``None``: a fresh OS-seeded generator).
+    power_w : float or array_like of float, shape (K,), optional
+        Each device's transmit power ``P_i``, W, > 0 (a scalar: every device); stored as a
+        ``(K,)`` array.
+    noise_w : float, optional
+        Receiver noise power ``σ²`` over the band, per antenna, W, >= 0
+        (:attr:`edgeopt.system.System.noise_w`).
+    bandwidth_hz : float, optional
+        The uplink band ``B``, Hz, > 0 (digital: shared by TDMA slots or FDMA sub-bands;
+        AirComp: the symbol rate).
+    participants : array_like of bool, shape (K,), optional
+        Devices that take part in the round (default: all).
+    deadline_s : float, optional
+        The longest the server waits for an update, seconds, > 0 (default: no deadline).
 
     Raises
     ------
     InvalidInputError
         Negative or non-finite times or energies, times and energies of different
-        lengths, non-finite or non-2-D channels, or anything but a random source for an rng.
+        lengths, non-finite or non-2-D channels, channels, powers or participants for
+        another number of devices, non-positive powers, band or deadline, negative noise,
+        or anything but a random source for an rng.
 
     Examples
     --------
     >>> from edgeopt.federated import RoundContext
-    >>> ctx = RoundContext(compute_s=[0.1, 0.2], compute_energy_j=[1.0, 1.0], noise_rng=0)
+    >>> ctx = RoundContext(compute_s=[0.1, 0.2], compute_energy_j=[1.0, 1.0], noise_rng=0,
+    ...                    power_w=0.5)
     >>> ctx.num_devices, ctx.channels is None, type(ctx.noise_rng).__name__
     (2, True, 'Generator')
+    >>> ctx.power_w.tolist(), ctx.participants.tolist(), ctx.deadline_s is None
+    ([0.5, 0.5], [True, True], True)
     """
 
     compute_s: Any
@@ -164,17 +201,40 @@ class RoundContext:
     noise_rng: Any = None
     selection_rng: Any = None
     compression_rng: Any = None
+    power_w: Any = None
+    noise_w: Any = None
+    bandwidth_hz: Any = None
+    participants: Any = None
+    deadline_s: Any = None
 
     def __post_init__(self) -> None:
         t = check_array(self.compute_s, "compute_s", ndim=1, nonneg=True, allow_empty=False)
         e = check_array(self.compute_energy_j, "compute_energy_j", shape=t.shape, nonneg=True)
+        k = t.shape[0]
         object.__setattr__(self, "compute_s", t)
         object.__setattr__(self, "compute_energy_j", e)
         if self.channels is not None:
             h = check_channels(self.channels, "channels")
+            if h.ndim != 2 or h.shape[0] != k:
+                raise invalid_input("channels", h, f"a ({k}, N) matrix, one row per device")
             object.__setattr__(self, "channels", h)
         for name in ("noise_rng", "selection_rng", "compression_rng"):
             object.__setattr__(self, name, check_rng(getattr(self, name), name))
+        if self.power_w is not None:
+            p = check_array(self.power_w, "power_w", ndim=(0, 1), positive=True)
+            if p.ndim == 1 and p.shape != (k,):
+                raise invalid_input("power_w", p, f"a number or one power per device ({k})")
+            object.__setattr__(self, "power_w", np.broadcast_to(p, (k,)).copy())
+        if self.noise_w is not None:
+            object.__setattr__(self, "noise_w", check_scalar(self.noise_w, "noise_w", nonneg=True))
+        if self.bandwidth_hz is not None:
+            band = check_scalar(self.bandwidth_hz, "bandwidth_hz", positive=True)
+            object.__setattr__(self, "bandwidth_hz", band)
+        part = np.ones(k, dtype=bool) if self.participants is None else self.participants
+        object.__setattr__(self, "participants", check_mask(part, "participants", k))
+        if self.deadline_s is not None:
+            deadline = check_scalar(self.deadline_s, "deadline_s", positive=True)
+            object.__setattr__(self, "deadline_s", deadline)
 
     @property
     def num_devices(self) -> int:
@@ -189,6 +249,7 @@ class RoundContext:
         compute_s: Any,
         compute_energy_j: Any,
         channels: Any = None,
+        **fields: Any,
     ) -> RoundContext:
         """A context whose three random streams are spawned from one ``rng``.
 
@@ -199,6 +260,9 @@ class RoundContext:
             children, in this order (:meth:`numpy.random.Generator.spawn`).
         compute_s, compute_energy_j, channels
             As in :class:`RoundContext`.
+        **fields
+            The other fields of :class:`RoundContext` (``power_w``, ``noise_w``,
+            ``bandwidth_hz``, ``participants``, ``deadline_s``).
 
         Returns
         -------
@@ -213,9 +277,10 @@ class RoundContext:
         --------
         >>> from edgeopt.federated import RoundContext
         >>> a = RoundContext.from_rng(0, compute_s=[0.0], compute_energy_j=[0.0])
-        >>> b = RoundContext.from_rng(0, compute_s=[0.0], compute_energy_j=[0.0])
-        >>> bool(a.noise_rng.random() == b.noise_rng.random())
-        True
+        >>> b = RoundContext.from_rng(0, compute_s=[0.0], compute_energy_j=[0.0],
+        ...                           noise_w=0.1)
+        >>> bool(a.noise_rng.random() == b.noise_rng.random()), b.noise_w
+        (True, 0.1)
         """
         noise, selection, compression = check_rng(rng).spawn(3)
         return cls(
@@ -225,6 +290,7 @@ class RoundContext:
             noise_rng=noise,
             selection_rng=selection,
             compression_rng=compression,
+            **fields,
         )
 
 
@@ -283,19 +349,73 @@ def _check_round(
     return u, sizes, context.compute_s, context.compute_energy_j
 
 
+def _uplink(
+    context: RoundContext, *, noise_positive: bool
+) -> tuple[NDArray[np.complex128], NDArray[np.float64], float, float]:
+    """The round's channels, powers, noise and band from the context, each required."""
+    for name in ("channels", "power_w", "noise_w", "bandwidth_hz"):
+        if getattr(context, name) is None:
+            raise missing_input(
+                f"context.{name}",
+                "the round's channels, powers, noise and band (run_fedavg takes them from "
+                "its system)",
+            )
+    if noise_positive and context.noise_w <= 0:
+        raise invalid_input("context.noise_w", context.noise_w, "a noise power > 0")
+    return context.channels, context.power_w, context.noise_w, context.bandwidth_hz
+
+
+def _rows(x: Any, mask: NDArray[np.bool_]) -> Any:
+    """``x[mask]`` along the first axis (a NumPy array or a tensor); ``x`` itself if all."""
+    if mask.all():
+        return x
+    if isinstance(x, torch.Tensor):
+        return x[torch.as_tensor(mask, device=x.device)]
+    return x[mask]
+
+
+def _power_arg(power_w: NDArray[np.float64]) -> Any:
+    """The powers as :mod:`edgeopt.aircomp` takes them: one number when all are equal."""
+    if power_w.size and np.all(power_w == power_w[0]):
+        return float(power_w[0])
+    return power_w
+
+
+def _empty_round(
+    u: torch.Tensor, context: RoundContext, dropped: NDArray[np.bool_], *, mse: float, **kw: Any
+) -> AggregationOutcome:
+    """A round in which no update is aggregated: the model stays; dropped devices computed."""
+    waited = context.deadline_s is not None and bool(dropped.any())
+    return AggregationOutcome(
+        update=torch.zeros(u.shape[1], dtype=u.dtype, device=u.device),
+        selected=np.zeros(u.shape[0], dtype=bool),
+        round_latency_s=float(context.deadline_s) if waited else 0.0,
+        energy_j=float(context.compute_energy_j[dropped].sum()),
+        uplink_bits=0.0,
+        mse=mse,
+        on_time=context.participants & ~dropped,
+        **kw,
+    )
+
+
 class Aggregation:
     """Interface of the aggregation models (see the module docstring).
 
-    A subclass implements :meth:`aggregate`; one that needs the round's channels overrides
-    :meth:`draw_channels`, and one that keeps state across rounds :meth:`reset`.
+    A subclass implements :meth:`aggregate` and one that keeps state across rounds
+    :meth:`reset`; one that needs no channel sets :attr:`uses_channels` to ``False`` (then
+    :func:`~edgeopt.federated.run_fedavg` runs it without a system).
     :func:`~edgeopt.federated.run_fedavg` accepts any instance.
 
     Examples
     --------
     >>> from edgeopt.federated import Aggregation, IdealAggregation
-    >>> isinstance(IdealAggregation(), Aggregation)
-    True
+    >>> isinstance(IdealAggregation(), Aggregation), IdealAggregation.uses_channels
+    (True, False)
     """
+
+    #: Whether the model reads the round's channels, powers, noise and band (then
+    #: :func:`~edgeopt.federated.run_fedavg` needs a system to draw them from).
+    uses_channels: bool = True
 
     def reset(self, num_clients: int, dim: int, device: Any = "cpu") -> None:
         """Prepare for a training run of ``num_clients`` clients and ``dim`` parameters.
@@ -324,33 +444,6 @@ class Aggregation:
         True
         """
 
-    def draw_channels(self, num_clients: int, rng: Any) -> NDArray[np.complex128] | None:
-        """Draw one round's uplink channels; ``None`` for a model that uses no channel.
-
-        :func:`~edgeopt.federated.run_fedavg` calls this every round with its channel
-        stream and hands the result to :meth:`aggregate` in :attr:`RoundContext.channels`.
-
-        Parameters
-        ----------
-        num_clients : int >= 1
-            Number of devices ``K``.
-        rng : numpy.random.Generator, int or None
-            Source of the channel draw.
-
-        Returns
-        -------
-        numpy.ndarray of complex128, shape (K, N), or None
-            ``None`` here (the base and the ideal model use no channel).
-
-        Examples
-        --------
-        >>> from edgeopt.federated import IdealAggregation
-        >>> IdealAggregation().draw_channels(3, rng=0) is None
-        True
-        """
-        check_int(num_clients, "num_clients")
-        return None
-
     def aggregate(
         self, updates: torch.Tensor, data_sizes: Any, context: RoundContext
     ) -> AggregationOutcome:
@@ -359,17 +452,20 @@ class Aggregation:
         Parameters
         ----------
         updates : torch.Tensor, shape (K, d)
-            Local updates (local model minus global model), one row per client.
+            Local updates (local model minus global model), one row per client; the rows
+            of devices that are not ``context.participants`` are ignored.
         data_sizes : array_like, shape (K,)
             Local data-set sizes ``n_i > 0`` (the FedAvg weights).
         context : RoundContext
-            The round's channels (where the model uses them), computation times and
-            energies of the ``K`` devices, and random streams.
+            The round's channels, powers, noise and band (where the model uses them),
+            computation times and energies of the ``K`` devices, participants, deadline
+            and random streams.
 
         Returns
         -------
         AggregationOutcome
-            The global update, the devices that took part and the round's costs.
+            The global update, the devices that made the deadline and those aggregated,
+            and the round's costs.
 
         Raises
         ------
@@ -393,10 +489,11 @@ class Aggregation:
 class IdealAggregation(Aggregation):
     """The exact weighted average of FedAvg, over free links.
 
-    ``Δ = Σ_i n_i u_i / Σ_i n_i`` (McMahan et al. 2017, Alg. 1, :func:`weighted_average`);
-    the round lasts ``max_i T_i`` and costs ``Σ_i E_i`` (computation only).  ``uplink_bits``
-    reports the lossless float32 payload, ``32·d`` per device, which is free here.  No
-    channel is drawn and no random stream is used.
+    ``Δ = Σ_i n_i u_i / Σ_i n_i`` over the participants (McMahan et al. 2017, Alg. 1,
+    :func:`weighted_average`); the round lasts ``max_i T_i`` and costs ``Σ_i E_i``
+    (computation only).  With a deadline ``D`` (free uplink) a participant makes it iff
+    ``T_i <= D``.  ``uplink_bits`` reports the lossless float32 payload, ``32·d`` per
+    aggregated device, which is free here.  No channel is used and no random stream drawn.
 
     References
     ----------
@@ -413,17 +510,20 @@ class IdealAggregation(Aggregation):
     ([3.0], 0.2, 2.0)
     """
 
+    uses_channels = False
+
     def aggregate(
         self, updates: torch.Tensor, data_sizes: Any, context: RoundContext
     ) -> AggregationOutcome:
-        """The exact weighted average; the round costs computation only.
+        """The exact weighted average of the on-time participants; computation costs only.
 
         Returns
         -------
         AggregationOutcome
-            ``update = Σ n_i u_i / Σ n_i``, every device selected,
-            ``round_latency_s = max_i T_i``, ``energy_j = Σ_i E_i``,
-            ``uplink_bits = 32·d·K``.
+            ``update = Σ n_i u_i / Σ n_i`` over the aggregated devices ``S`` (the
+            participants with ``T_i <= D``), ``round_latency_s = max_{i∈S} T_i``,
+            ``energy_j`` the sum of every participant's ``E_i``,
+            ``uplink_bits = 32·d·|S|``.
 
         See Also
         --------
@@ -437,135 +537,69 @@ class IdealAggregation(Aggregation):
         >>> out = IdealAggregation().aggregate(torch.tensor([[0.0], [3.0]]), [2, 1], ctx)
         >>> out.update.tolist(), out.round_latency_s, out.energy_j
         ([1.0], 2.0, 2.0)
+        >>> late = RoundContext(compute_s=[1.0, 2.0], compute_energy_j=[1, 1], deadline_s=1.5)
+        >>> out = IdealAggregation().aggregate(torch.tensor([[0.0], [3.0]]), [2, 1], late)
+        >>> out.update.tolist(), out.selected.tolist(), out.round_latency_s, out.energy_j
+        ([0.0], [True, False], 1.0, 2.0)
         """
         u, sizes, t, e = _check_round(updates, data_sizes, context)
         k, d = u.shape
+        part = context.participants
+        kept = part & deadline_mask(t, np.zeros(k), deadline_s=context.deadline_s, access="fdma")
+        if not kept.any():
+            return _empty_round(u, context, part & ~kept, mse=0.0)
         return AggregationOutcome(
-            update=weighted_average(u, sizes),
-            selected=np.ones(k, dtype=bool),
-            round_latency_s=float(t.max()),
-            energy_j=float(e.sum()),
-            uplink_bits=float(32 * d * k),
+            update=weighted_average(_rows(u, kept), sizes[kept]),
+            selected=kept,
+            round_latency_s=float(t[kept].max()),
+            energy_j=float(e[part].sum()),
+            uplink_bits=float(32 * d * int(kept.sum())),
+            on_time=kept,
         )
 
 
-class _ChannelModel:
-    """The channel parameters of an uplink model and the round's channel draw."""
-
-    num_antennas: int
-    distances_m: NDArray[np.float64] | None
-    channel_options: dict[str, Any]
-
-    def _set_channel_model(
-        self, num_antennas: int, distances_m: Any, channel_options: dict[str, Any] | None
-    ) -> None:
-        self.num_antennas = check_int(num_antennas, "num_antennas")
-        self.distances_m = (
-            None
-            if distances_m is None
-            else check_array(distances_m, "distances_m", ndim=1, positive=True)
-        )
-        self.channel_options = dict(channel_options or {})
-
-    def draw_channels(self, num_clients: int, rng: Any) -> NDArray[np.complex128] | None:
-        """Draw one round's channels: ``CN(0, I)`` rows, or with path loss from ``distances_m``.
-
-        Without ``distances_m``, :func:`edgeopt.channel.rayleigh` of shape
-        ``(num_clients, num_antennas)``; with it, :func:`edgeopt.channel.uplink_channels`
-        with ``channel_options``.
-
-        Parameters
-        ----------
-        num_clients : int >= 1
-            Number of devices ``K``.
-        rng : numpy.random.Generator, int or None
-            Source of the draw.
-
-        Returns
-        -------
-        numpy.ndarray of complex128, shape (K, N)
-
-        Raises
-        ------
-        InvalidInputError
-            ``distances_m`` of another length than ``num_clients``.
-
-        See Also
-        --------
-        Aggregation.draw_channels : the role of the draw in the training loop.
-
-        Examples
-        --------
-        >>> from edgeopt.federated import DigitalAggregation
-        >>> DigitalAggregation(1e6, 0.1, 1e-3, num_antennas=4).draw_channels(3, rng=0).shape
-        (3, 4)
-        """
-        from edgeopt.channel import rayleigh, uplink_channels
-
-        k = check_int(num_clients, "num_clients")
-        gen = check_rng(rng)
-        if self.distances_m is None:
-            return rayleigh((k, self.num_antennas), gen)
-        dist = check_array(self.distances_m, "distances_m", shape=(k,))
-        return uplink_channels(dist, self.num_antennas, rng=gen, **self.channel_options)
-
-    def _round_channels(self, context: RoundContext, k: int) -> NDArray[np.complex128]:
-        """The context's channels, checked to be ``(K, num_antennas)``."""
-        h = context.channels
-        if h is None or h.shape != (k, self.num_antennas):
-            raise invalid_input(
-                "context.channels",
-                h,
-                f"a ({k}, {self.num_antennas}) channel matrix, one row per device "
-                "(draw it with draw_channels)",
-            )
-        return np.asarray(h)
-
-
-class DigitalAggregation(_ChannelModel, Aggregation):
+class DigitalAggregation(Aggregation):
     """Error-free digital uplinks at Shannon rates over the round's fading channel.
 
-    The round's channels ``h_i`` (``CN(0, I)``, or with path loss from ``distances_m``, see
-    :meth:`draw_channels`) are received with maximum-ratio combining, and device ``i`` gets
+    The participants' channels ``h_i`` from the context are received with maximum-ratio
+    combining, and participant ``i`` of ``m`` gets
     (:func:`~edgeopt.federated.uplink.digital_rates`):
 
-    * TDMA: the whole band in its own slot, ``r_i = B log2(1 + P‖h_i‖²/σ²)``; the round lasts
-      ``max_i T_i + Σ_i L_i / r_i`` (all compute in parallel, then transmit in turn);
-    * FDMA: a ``B/K`` sub-band with noise ``σ²/K``, ``r_i = (B/K) log2(1 + K P‖h_i‖²/σ²)``;
-      the round lasts ``max_i (L_i/r_i + T_i)`` (:func:`edgeopt.cost.round_latency`).
+    * TDMA: the whole band in its own slot, ``r_i = B log2(1 + P_i‖h_i‖²/σ²)``; the round
+      lasts ``max_i T_i + Σ_i L_i / r_i`` (all compute in parallel, then transmit in turn);
+    * FDMA: a ``B/m`` sub-band with noise ``σ²/m``,
+      ``r_i = (B/m) log2(1 + m P_i‖h_i‖²/σ²)``; the round lasts ``max_i (L_i/r_i + T_i)``
+      (:func:`edgeopt.cost.round_latency`).
+
+    With a deadline ``D``
+    (:func:`~edgeopt.federated.uplink.deadline_mask`): under FDMA a device with
+    ``T_i + L_i/r_i > D`` is dropped; under TDMA devices are admitted in the order their
+    computations finish while ``max T + Σ L/r`` still ends by ``D``.  A dropped device
+    sends nothing; it has computed (and compressed: a top-k error memory is updated as if
+    its message had arrived).
 
     The payload ``L_i`` is ``d · bits_per_entry`` or, with a compressor, its exact message
-    length.  Energy is ``Σ_i (P L_i / r_i + E_i)`` (:func:`edgeopt.cost.transmit_energy`
-    plus computation; :func:`~edgeopt.federated.uplink.digital_round_cost`).  Without a
-    compressor the values arrive exactly (``bits_per_entry`` sets only the payload size).
+    length.  Energy is ``Σ_i (P_i L_i / r_i + E_i)`` over the devices that sent, plus the
+    dropped devices' ``E_i`` (:func:`edgeopt.cost.transmit_energy`;
+    :func:`~edgeopt.federated.uplink.digital_round_cost`).  Without a compressor the values
+    arrive exactly (``bits_per_entry`` sets only the payload size).  The band, powers and
+    noise come from the system, through the context.
 
     Parameters
     ----------
-    bandwidth_hz : float > 0
-        Total uplink bandwidth ``B``.
-    power_w : float > 0
-        Transmit power ``P`` of each device.
-    noise_w : float > 0
-        Receiver noise power ``σ²`` over ``B``, per antenna.
+    access : {"tdma", "fdma"}
+        Multiple access (default ``"tdma"``).
     bits_per_entry : int >= 1
         Bits per model entry without compression (default 32).
     compressor : Compressor, optional
         :class:`~edgeopt.federated.compress.QSGD`, :class:`~edgeopt.federated.compress.TopK`
         or :class:`~edgeopt.federated.compress.SignSGD`; it draws from the context's
         ``compression_rng``.
-    access : {"tdma", "fdma"}
-    num_antennas : int >= 1
-        Receive antennas at the server (default 1).
-    distances_m : array_like, shape (K,), optional
-        Device distances for path loss; default unit-gain Rayleigh channels.
-    channel_options : dict, optional
-        Extra keyword arguments of :func:`edgeopt.channel.uplink_channels` (``pathloss``,
-        ``shadowing_sigma_db``...), used with ``distances_m``.
 
     Raises
     ------
     InvalidInputError
-        Non-positive bandwidth, power or noise, unknown access, a compressor of another type.
+        Unknown access, bad ``bits_per_entry``, a compressor of another type.
 
     References
     ----------
@@ -577,10 +611,13 @@ class DigitalAggregation(_ChannelModel, Aggregation):
     --------
     >>> import torch
     >>> from edgeopt.federated import DigitalAggregation, RoundContext
-    >>> agg = DigitalAggregation(bandwidth_hz=1e6, power_w=0.1, noise_w=1e-3)
+    >>> from edgeopt.system import normalized_system
+    >>> system = normalized_system(2, power_w=0.1, noise_w=1e-3, bandwidth_hz=1e6)
+    >>> agg = DigitalAggregation(access="tdma")
     >>> agg.reset(num_clients=2, dim=3)
     >>> ctx = RoundContext(compute_s=[0.0, 0.0], compute_energy_j=[0.0, 0.0],
-    ...                    channels=agg.draw_channels(2, rng=0))
+    ...                    channels=system.channels(rng=0), power_w=system.devices.tx_power_w,
+    ...                    noise_w=system.noise_w, bandwidth_hz=1e6)
     >>> out = agg.aggregate(torch.tensor([[1.0, 2, 3], [3.0, 2, 1]]), [1, 1], ctx)
     >>> out.update.tolist(), out.uplink_bits
     ([2.0, 2.0, 2.0], 192.0)
@@ -588,26 +625,16 @@ class DigitalAggregation(_ChannelModel, Aggregation):
 
     def __init__(
         self,
-        bandwidth_hz: float,
-        power_w: float,
-        noise_w: float,
-        bits_per_entry: int = 32,
-        compressor: Compressor | None = None,
         access: str = "tdma",
         *,
-        num_antennas: int = 1,
-        distances_m: Any = None,
-        channel_options: dict[str, Any] | None = None,
+        bits_per_entry: int = 32,
+        compressor: Compressor | None = None,
     ) -> None:
-        self.bandwidth_hz = check_scalar(bandwidth_hz, "bandwidth_hz", positive=True)
-        self.power_w = check_scalar(power_w, "power_w", positive=True)
-        self.noise_w = check_scalar(noise_w, "noise_w", positive=True)
+        self.access = check_choice(access, "access", ACCESS_SCHEMES)
         self.bits_per_entry = check_int(bits_per_entry, "bits_per_entry")
         if compressor is not None and not isinstance(compressor, Compressor):
             raise invalid_input("compressor", compressor, "an edgeopt Compressor or None")
         self.compressor = compressor
-        self.access = check_choice(access, "access", ACCESS_SCHEMES)
-        self._set_channel_model(num_antennas, distances_m, channel_options)
 
     def reset(self, num_clients: int, dim: int, device: Any = "cpu") -> None:
         """Reset the compressor's state (error-feedback memories) for a new run.
@@ -619,7 +646,7 @@ class DigitalAggregation(_ChannelModel, Aggregation):
         Examples
         --------
         >>> from edgeopt.federated import DigitalAggregation, TopK
-        >>> agg = DigitalAggregation(1e6, 0.1, 1e-3, compressor=TopK(k=2))
+        >>> agg = DigitalAggregation(compressor=TopK(k=2))
         >>> agg.reset(num_clients=3, dim=5)
         >>> tuple(agg.compressor.memory.shape)
         (3, 5)
@@ -630,23 +657,25 @@ class DigitalAggregation(_ChannelModel, Aggregation):
     def aggregate(
         self, updates: torch.Tensor, data_sizes: Any, context: RoundContext
     ) -> AggregationOutcome:
-        """Send every update over its own digital link; charge Shannon-rate latency and energy.
+        """Send every participant's update over its own digital link; charge latency, energy.
 
         Client ``i`` is row ``i`` of ``updates`` (the compressor's per-client state is
-        indexed by it); the rates come from ``context.channels`` and the compressor draws
-        from ``context.compression_rng``.
+        indexed by it); the rates come from the context's channels, powers, noise and
+        band, and the compressor draws from ``context.compression_rng``.
 
         Returns
         -------
         AggregationOutcome
-            The (decoded) weighted average, every device selected, the TDMA or FDMA
-            latency and the energy of the class description, the exact bits sent, and
-            ``info["rate_bps"]``, each device's rate.
+            The (decoded) weighted average of the devices that made the deadline (all
+            participants without one), the TDMA or FDMA latency and the energy of the class
+            description, the exact bits sent, and ``info["rate_bps"]``, each device's rate
+            (``(K,)``, 0 for a device that does not take part).
 
         Raises
         ------
         InvalidInputError
-            As :meth:`Aggregation.aggregate`; also channels that are not ``(K, N)``, or a
+            As :meth:`Aggregation.aggregate`; also a context without channels, powers,
+            a positive noise power or a band, or a
             :class:`~edgeopt.federated.compress.TopK` compressor not reset for this ``d``.
 
         See Also
@@ -657,10 +686,13 @@ class DigitalAggregation(_ChannelModel, Aggregation):
         --------
         >>> import torch
         >>> from edgeopt.federated import QSGD, DigitalAggregation, RoundContext
-        >>> agg = DigitalAggregation(1e6, 0.1, 1e-3, compressor=QSGD(4), access="fdma")
+        >>> from edgeopt.system import normalized_system
+        >>> system = normalized_system(2, power_w=0.1, noise_w=1e-3)
+        >>> agg = DigitalAggregation(access="fdma", compressor=QSGD(4))
         >>> agg.reset(num_clients=2, dim=4)
         >>> ctx = RoundContext.from_rng(0, compute_s=[0.0, 0.0], compute_energy_j=[0.0, 0.0],
-        ...                             channels=agg.draw_channels(2, rng=1))
+        ...                             channels=system.channels(rng=1), power_w=0.1,
+        ...                             noise_w=system.noise_w, bandwidth_hz=1e6)
         >>> out = agg.aggregate(torch.ones(2, 4), [1, 1], ctx)
         >>> out.uplink_bits  # 2 devices * (32 + 4 * (1 + 3))
         96.0
@@ -669,39 +701,64 @@ class DigitalAggregation(_ChannelModel, Aggregation):
         """
         u, sizes, t, e = _check_round(updates, data_sizes, context)
         k, d = u.shape
-        h = self._round_channels(context, k)
+        h, power, noise, band = _uplink(context, noise_positive=True)
+        part = context.participants
+        if not part.any():
+            return _empty_round(u, context, np.zeros(k, dtype=bool), mse=0.0)
+        idx = np.flatnonzero(part)
+        u_part = _rows(u, part)
         if self.compressor is None:
-            update = weighted_average(u, sizes)
-            bits = np.full(k, float(d * self.bits_per_entry))
+            decoded = u_part
+            bits = np.full(idx.size, float(d * self.bits_per_entry))
         else:
-            decoded, bits = self.compressor.compress(u, np.arange(k), context.compression_rng)
-            w = torch.as_tensor(sizes, dtype=u.dtype, device=u.device)
-            update = self.compressor.combine(decoded, w)
+            decoded, bits = self.compressor.compress(u_part, idx, context.compression_rng)
+        hp = _rows(h, part)
         rate = digital_rates(
-            np.sum(h.real**2 + h.imag**2, axis=-1),
-            bandwidth_hz=self.bandwidth_hz,
-            power_w=self.power_w,
-            noise_w=self.noise_w,
+            np.sum(hp.real**2 + hp.imag**2, axis=-1),
+            bandwidth_hz=band,
+            power_w=power[idx],
+            noise_w=noise,
             access=self.access,
         )
-        cost = digital_round_cost(bits, rate, t, e, power_w=self.power_w, access=self.access)
+        ok = deadline_mask(t[idx], bits / rate, deadline_s=context.deadline_s, access=self.access)
+        dropped = np.zeros(k, dtype=bool)
+        dropped[idx[~ok]] = True
+        if not ok.any():
+            return _empty_round(u, context, dropped, mse=0.0)
+        kept = idx[ok]
+        if self.compressor is None:
+            update = weighted_average(_rows(decoded, ok), sizes[kept])
+        else:
+            w = torch.as_tensor(sizes[kept], dtype=u.dtype, device=u.device)
+            update = self.compressor.combine(_rows(decoded, ok), w)
+        cost = digital_round_cost(
+            bits[ok], rate[ok], t[kept], e[kept], power_w=power[kept], access=self.access
+        )
+        selected = np.zeros(k, dtype=bool)
+        selected[kept] = True
+        rate_all = np.zeros(k)
+        rate_all[idx] = rate
         return AggregationOutcome(
             update=update,
-            selected=np.ones(k, dtype=bool),
+            selected=selected,
             round_latency_s=cost.latency_s,
-            energy_j=cost.energy_j,
-            uplink_bits=float(bits.sum()),
-            info={"rate_bps": rate},
+            energy_j=cost.energy_j + float(e[dropped].sum()),
+            uplink_bits=float(bits[ok].sum()),
+            info={"rate_bps": rate_all},
+            on_time=selected.copy(),
         )
 
 
-class AirCompAggregation(_ChannelModel, Aggregation):
+class AirCompAggregation(Aggregation):
     r"""Over-the-air computation of the weighted sum, with device selection (Yang et al. 2020).
 
-    Every round, on the round's channels ``H`` (``(K, N)``: ``CN(0, I)`` rows, or with path
-    loss from ``distances_m``, see :meth:`draw_channels`):
+    Every round, on the round's channels ``H`` (``(K, N)``, drawn by the loop from its
+    system), the devices' powers ``P_i`` and the receiver noise ``σ_n²`` from the context:
 
-    1. select devices and the receive beamformer ``m`` with
+    0. drop the participants whose computation plus the one aggregation slot would end after
+       the deadline, ``T_i + ⌈d/2⌉/B > D`` (:func:`~edgeopt.federated.uplink.deadline_mask`);
+       the others form the pool;
+    1. select devices of the pool and the receive beamformer ``m`` with
        :func:`edgeopt.aircomp.select_devices` (``method``, its randomization drawn from the
        context's ``selection_rng``) for the weights ``w_i = n_i / mean_j n_j`` (local data
        sizes normalized to mean 1 over all ``K`` clients, so equal splits give ``w_i = 1``)
@@ -714,7 +771,7 @@ class AirCompAggregation(_ChannelModel, Aggregation):
        ``s_ij = (z_{i,2j} + j·z_{i,2j+1})/√2`` (:func:`~edgeopt.federated.uplink.pack_complex`:
        two real entries per symbol, zero padded, so ``E|s_ij|² = 1``);
     3. transmit ``b_i s_i`` with the scalars of :func:`edgeopt.aircomp.transmit_scalars`
-       (``|b_i|² ≤ P``), receive ``y = Σ_i h_i b_i s_i + n``, ``n ~ CN(0, σ_n² I)`` drawn
+       (``|b_i|² ≤ P_i``), receive ``y = Σ_i h_i b_i s_i + n``, ``n ~ CN(0, σ_n² I)`` drawn
        from the context's ``noise_rng``, and estimate
        ``ĝ = mᴴ y / √η = Σ_i w_i s_i + mᴴ n/√η`` (paper Eq. (6)–(8),
        :func:`~edgeopt.federated.uplink.aircomp_receive`);
@@ -729,34 +786,25 @@ class AirCompAggregation(_ChannelModel, Aggregation):
     one analog transmission take ``⌈d/2⌉ / B`` seconds whatever ``K`` (symbol period
     ``1/B``); the round lasts that plus the slowest selected device's computation.  Device
     ``i`` spends ``Σ_j |b_i s_ij|² / B`` joules transmitting (its realized symbol energy)
-    plus its computation energy.
+    plus its computation energy; a device dropped at the deadline spends its computation.
 
-    With ``noise_w = 0`` (a noiseless reference) every device is selected and the
-    beamformer is the all-devices one; the result is the exact weighted average.
+    With ``noise_w = 0`` in the context (a noiseless reference) every device of the pool is
+    selected and the beamformer is the all-devices one; the result is the exact weighted
+    average.
 
     Parameters
     ----------
-    num_antennas : int >= 1
-        Receive antennas ``N`` at the server.
-    power_w : float > 0
-        Per-device transmit power budget ``P``.
-    noise_w : float >= 0
-        Receiver noise power ``σ_n²`` per antenna.
     mse_target : float > 0
-        Target MSE ``γ`` of the selection problem (linear, in the units above).
+        Target MSE ``γ`` of the selection problem (linear, in the units above: the
+        normalized target ``γP/σ_n²`` decides which sets are feasible).
     method : {"dc", "sdr", "fast", "all", "eig"}
-        Device-selection method of :func:`edgeopt.aircomp.select_devices`.
-    bandwidth_hz : float > 0
-        Symbol rate of the analog uplink (default 1 MHz).
-    distances_m : array_like, shape (K,), optional
-        Device distances for path loss; default unit-gain Rayleigh channels.
-    channel_options : dict, optional
-        Extra keyword arguments of :func:`edgeopt.channel.uplink_channels`.
+        Device-selection method of :func:`edgeopt.aircomp.select_devices` (default
+        ``"dc"``).
 
     Raises
     ------
     InvalidInputError
-        Bad numbers or an unknown selection method.
+        A bad target or an unknown selection method.
 
     References
     ----------
@@ -767,47 +815,39 @@ class AirCompAggregation(_ChannelModel, Aggregation):
     --------
     >>> import torch
     >>> from edgeopt.federated import AirCompAggregation, RoundContext
-    >>> agg = AirCompAggregation(num_antennas=4, power_w=1.0, noise_w=0.0, mse_target=1.0,
-    ...                          method="all")
+    >>> from edgeopt.system import normalized_system
+    >>> system = normalized_system(2, num_antennas=4)
+    >>> agg = AirCompAggregation(mse_target=1.0, method="all")
     >>> ctx = RoundContext(compute_s=[0.0, 0.0], compute_energy_j=[0.0, 0.0],
-    ...                    channels=agg.draw_channels(2, rng=0))
+    ...                    channels=system.channels(rng=0), power_w=1.0, noise_w=0.0,
+    ...                    bandwidth_hz=1e6)
     >>> out = agg.aggregate(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), [1, 1], ctx)
     >>> [round(v, 4) for v in out.update.tolist()], int(out.selected.sum())
     ([2.0, 3.0], 2)
     """
 
-    def __init__(
-        self,
-        num_antennas: int,
-        power_w: float,
-        noise_w: float,
-        mse_target: float,
-        method: str = "dc",
-        *,
-        bandwidth_hz: float = 1e6,
-        distances_m: Any = None,
-        channel_options: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, mse_target: float, method: str = "dc") -> None:
         from edgeopt.aircomp import METHODS
 
-        self.power_w = check_scalar(power_w, "power_w", positive=True)
-        self.noise_w = check_scalar(noise_w, "noise_w", nonneg=True)
         self.mse_target = check_scalar(mse_target, "mse_target", positive=True)
         self.method = check_choice(method, "method", METHODS)
-        self.bandwidth_hz = check_scalar(bandwidth_hz, "bandwidth_hz", positive=True)
-        self._set_channel_model(num_antennas, distances_m, channel_options)
 
     def _select(
-        self, h: NDArray[np.complex128], weights: NDArray[np.float64], rng: np.random.Generator
+        self,
+        h: NDArray[np.complex128],
+        weights: NDArray[np.float64],
+        power_w: NDArray[np.float64],
+        noise_w: float,
+        rng: np.random.Generator,
     ) -> tuple[NDArray[np.bool_], NDArray[np.complex128], str]:
         """Selected devices, receive beamformer and solver status for the round's channels."""
         from edgeopt.aircomp import select_devices
 
-        if self.noise_w > 0:
+        if noise_w > 0:
             sol = select_devices(
                 h,
-                power_w=self.power_w,
-                noise_w=self.noise_w,
+                power_w=_power_arg(power_w),
+                noise_w=noise_w,
                 mse_target=self.mse_target,
                 weights=weights,
                 method=self.method,
@@ -824,11 +864,12 @@ class AirCompAggregation(_ChannelModel, Aggregation):
     def aggregate(
         self, updates: torch.Tensor, data_sizes: Any, context: RoundContext
     ) -> AggregationOutcome:
-        """One analog over-the-air round: select, normalize, transmit, add noise, decode.
+        """One analog over-the-air round: drop late devices, select, normalize, transmit.
 
-        The AirComp weights are ``n_i / mean_j n_j``; the selection runs on
-        ``context.channels`` with ``context.selection_rng``, the receiver noise comes from
-        ``context.noise_rng``, and only selected devices are charged their computation.
+        The AirComp weights are ``n_i / mean_j n_j``; the selection runs on the pool's
+        channels and powers with ``context.selection_rng``, the receiver noise comes from
+        ``context.noise_rng``, and only selected devices (and those dropped at the
+        deadline) are charged their computation.
 
         Returns
         -------
@@ -837,12 +878,13 @@ class AirCompAggregation(_ChannelModel, Aggregation):
             ``round_latency_s = max_{i∈S} T_i + ⌈d/2⌉/B``, the realized transmit energy
             plus computation, ``uplink_bits = 0``, the predicted ``mse`` (normalized units,
             see :class:`AggregationOutcome`) and the selection's status.  With no device
-            selectable: a zero update, zero cost and ``mse = inf``.
+            selectable: a zero update, no transmission and ``mse = inf``.
 
         Raises
         ------
         InvalidInputError
-            As :meth:`Aggregation.aggregate`; also channels that are not ``(K, N)``.
+            As :meth:`Aggregation.aggregate`; also a context without channels, powers,
+            noise or band.
 
         See Also
         --------
@@ -852,10 +894,12 @@ class AirCompAggregation(_ChannelModel, Aggregation):
         --------
         >>> import torch
         >>> from edgeopt.federated import AirCompAggregation, RoundContext
-        >>> agg = AirCompAggregation(num_antennas=4, power_w=1.0, noise_w=0.01,
-        ...                          mse_target=1.0, method="fast")
+        >>> from edgeopt.system import normalized_system
+        >>> system = normalized_system(2, num_antennas=4, noise_w=0.01)
+        >>> agg = AirCompAggregation(mse_target=1.0, method="fast")
         >>> ctx = RoundContext.from_rng(0, compute_s=[0.0, 0.0], compute_energy_j=[0.0, 0.0],
-        ...                             channels=agg.draw_channels(2, rng=1))
+        ...                             channels=system.channels(rng=1), power_w=1.0,
+        ...                             noise_w=system.noise_w, bandwidth_hz=1e6)
         >>> out = agg.aggregate(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), [1, 1], ctx)
         >>> out.selected.tolist(), out.round_latency_s  # one complex symbol at 1 MHz
         ([True, True], 1e-06)
@@ -866,45 +910,41 @@ class AirCompAggregation(_ChannelModel, Aggregation):
 
         u, sizes, t, e = _check_round(updates, data_sizes, context)
         k, d = u.shape
-        h = self._round_channels(context, k)
+        h, power, noise, band = _uplink(context, noise_positive=False)
+        part = context.participants
+        slot = math.ceil(d / 2) / band
+        pool = part & deadline_mask(
+            t, np.full(k, slot), deadline_s=context.deadline_s, access="aircomp"
+        )
+        dropped = part & ~pool
+        if not pool.any():
+            return _empty_round(u, context, dropped, mse=float("inf"))
         w_all = sizes / sizes.mean()
-        selected, m, status = self._select(h, w_all, context.selection_rng)
-        hs, ws = h[selected], w_all[selected]
+        chosen, m, status = self._select(
+            _rows(h, pool), _rows(w_all, pool), _rows(power, pool), noise, context.selection_rng
+        )
+        selected = np.zeros(k, dtype=bool)
+        selected[np.flatnonzero(pool)[chosen]] = True
+        hs, ws, ps = h[selected], w_all[selected], _power_arg(power[selected])
         b, eta = np.zeros(0, dtype=np.complex128), 0.0
         if selected.any():
-            tx = transmit_scalars(m, hs, power_w=self.power_w, weights=ws)
+            tx = transmit_scalars(m, hs, power_w=ps, weights=ws)
             b, eta = tx.scalars, tx.eta
         if eta <= 0.0:  # nothing selected, or m orthogonal to a selected channel
-            return AggregationOutcome(
-                update=torch.zeros(d, dtype=u.dtype, device=u.device),
-                selected=np.zeros(k, dtype=bool),
-                round_latency_s=0.0,
-                energy_j=0.0,
-                uplink_bits=0.0,
-                mse=float("inf"),
-                status=status,
-            )
-        mse = (
-            aircomp_mse(m, hs, power_w=self.power_w, noise_w=self.noise_w, weights=ws)
-            if self.noise_w > 0
-            else 0.0
-        )
+            return _empty_round(u, context, dropped, mse=float("inf"), status=status)
+        mse = aircomp_mse(m, hs, power_w=ps, noise_w=noise, weights=ws) if noise > 0 else 0.0
         rows = torch.as_tensor(selected, device=u.device)
         norm = normalize_updates(u[rows].detach().double().cpu().numpy())
         symbols = pack_complex(norm.values)  # (|S|, ⌈d/2⌉), E|s|^2 = 1
-        g_hat = aircomp_receive(
-            symbols, hs, b, m, eta=eta, noise_w=self.noise_w, rng=context.noise_rng
-        )
+        g_hat = aircomp_receive(symbols, hs, b, m, eta=eta, noise_w=noise, rng=context.noise_rng)
         w_sum = float(ws.sum())
         agg = norm.denormalize_sum(unpack_complex(g_hat, d), w_sum) / w_sum
-        cost = aircomp_round_cost(
-            b[:, None] * symbols, t[selected], e[selected], bandwidth_hz=self.bandwidth_hz
-        )
+        cost = aircomp_round_cost(b[:, None] * symbols, t[selected], e[selected], bandwidth_hz=band)
         return AggregationOutcome(
             update=torch.as_tensor(agg, dtype=u.dtype, device=u.device),
             selected=selected,
             round_latency_s=cost.latency_s,
-            energy_j=cost.energy_j,
+            energy_j=cost.energy_j + float(e[dropped].sum()),
             uplink_bits=0.0,
             mse=float(mse),
             status=status,
@@ -915,4 +955,5 @@ class AirCompAggregation(_ChannelModel, Aggregation):
                 "weights": ws,
                 "symbols": symbols.shape[1],
             },
+            on_time=pool,
         )

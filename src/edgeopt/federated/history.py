@@ -18,8 +18,8 @@ __all__ = ["History"]
 class History:
     """What happened in each round of :func:`~edgeopt.federated.run_fedavg`.
 
-    Every array has shape ``(rounds,)``; entry ``r`` describes round ``r + 1`` (the model
-    after its aggregation).
+    Every per-round array has shape ``(rounds,)`` (the device masks ``(rounds, K)``);
+    entry ``r`` describes round ``r + 1`` (the model after its aggregation).
 
     Parameters
     ----------
@@ -28,7 +28,7 @@ class History:
     train_loss : numpy.ndarray of float64
         Cross-entropy of the global model on the whole training set (all clients' data).
     selected_count : numpy.ndarray of int64
-        Devices whose updates were aggregated.
+        Devices whose updates were aggregated (``aggregated.sum(axis=1)``).
     round_latency_s : numpy.ndarray of float64
         Wall time of the round: local computation plus uplink (see the aggregation model).
     cumulative_latency_s : numpy.ndarray of float64
@@ -51,14 +51,24 @@ class History:
         The global model before round 1 and after the last round, flattened in the order
         of ``model.named_parameters()``.
     info : dict
-        Run settings (data, model, clients, ...), for reports.
+        Run settings (data, model, clients, the completed ``system``, ``participation``,
+        ``deadline_s``, ...), for reports.
+    sampled : numpy.ndarray of bool, shape (rounds, K)
+        Devices that took part in each round (``participation``).
+    on_time : numpy.ndarray of bool, shape (rounds, K)
+        Participants whose update made the round's deadline (all participants without
+        one).
+    aggregated : numpy.ndarray of bool, shape (rounds, K)
+        Devices whose updates were aggregated (on time, and selected by AirComp).
 
     Examples
     --------
     >>> from edgeopt.federated import DigitalAggregation, run_fedavg
-    >>> hist = run_fedavg(data="synthetic", model="logistic", num_clients=3, rounds=4,
+    >>> from edgeopt.system import normalized_system
+    >>> system = normalized_system(3, power_w=0.1, noise_w=1e-3, bandwidth_hz=1e6)
+    >>> hist = run_fedavg(data="synthetic", model="logistic", system=system, rounds=4,
     ...                   local_steps=1, lr=0.5, batch_size=16, rng=1,
-    ...                   aggregation=DigitalAggregation(1e6, 0.1, 1e-3))
+    ...                   aggregation=DigitalAggregation("tdma"))
     >>> hist.rounds, hist.test_accuracy.shape, hist.initial_parameters.shape  # d = 11 * 2
     (4, (4,), (22,))
     >>> hist.uplink_bits.tolist()  # 3 devices * 22 entries * 32 bits, every round
@@ -66,6 +76,8 @@ class History:
     >>> import numpy as np
     >>> bool(np.isclose(hist.cumulative_latency_s[-1], hist.round_latency_s.sum()))
     True
+    >>> hist.sampled.shape, bool(hist.aggregated.all())  # full participation, no deadline
+    ((4, 3), True)
     """
 
     test_accuracy: NDArray[np.float64]
@@ -82,6 +94,9 @@ class History:
     initial_parameters: NDArray[np.float64]
     final_parameters: NDArray[np.float64]
     info: dict[str, Any] = field(default_factory=dict)
+    sampled: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    on_time: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    aggregated: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
 
     @property
     def rounds(self) -> int:
@@ -104,6 +119,9 @@ class History:
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per round (column ``round`` counts from 1), one column per array.
+
+        The device masks appear as counts: ``sampled_count`` and ``on_time_count``
+        (``selected_count`` counts the aggregated devices).
 
         Returns
         -------
@@ -133,4 +151,7 @@ class History:
             "cumulative_uplink_bits": self.cumulative_uplink_bits,
             "aggregation_mse": self.aggregation_mse,
         }
+        if self.sampled.shape[:1] == (self.rounds,):
+            cols["sampled_count"] = self.sampled.sum(axis=1)
+            cols["on_time_count"] = self.on_time.sum(axis=1)
         return pd.DataFrame(cols)

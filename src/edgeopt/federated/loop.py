@@ -1,13 +1,15 @@
-"""Federated averaging with the aggregation model in the loop."""
+"""Federated averaging over a cell of devices, with the aggregation model in the loop."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 from edgeopt._validation import (
@@ -15,10 +17,13 @@ from edgeopt._validation import (
     check_choice,
     check_finite_tensor,
     check_int,
+    check_mask,
     check_options,
     check_rng,
     check_scalar,
     invalid_input,
+    invalid_inputs,
+    missing_input,
 )
 from edgeopt.errors import InvalidInputError
 from edgeopt.federated._batched import (
@@ -33,6 +38,7 @@ from edgeopt.federated.history import History
 from edgeopt.federated.partition import PARTITIONS
 from edgeopt.federated.partition import partition as partition_fn
 from edgeopt.nn.models import build_model, init_parameters
+from edgeopt.system import System, normalized_system
 
 __all__ = ["run_fedavg", "resolve_device", "STREAMS"]
 
@@ -47,16 +53,16 @@ STREAMS = (
     "noise",
     "selection",
     "compression",
+    "participation",
 )
 
 _OPTIONS = {
     "alpha": 0.5,
     "shards_per_client": 2,
     "batched": True,
-    "cycles_per_sample": None,
-    "cpu_freq_hz": 1e9,
-    "kappa": 1e-28,
 }
+#: Options of earlier versions that are now parameters of the system's devices.
+_DEVICE_OPTIONS = ("cpu_freq_hz", "kappa", "cycles_per_sample")
 
 
 def resolve_device(device: Any) -> torch.device:
@@ -121,42 +127,143 @@ def _evaluate(
     return float(acc), float(loss)
 
 
+def _participation(value: Any) -> float | Callable[..., Any]:
+    """Check ``participation``: a fraction in (0, 1] or a callable policy."""
+    if callable(value):
+        return value
+    expected = "a fraction in (0, 1] or a callable policy(round_index, channels, rng)"
+    if isinstance(value, bool):
+        raise invalid_input("participation", value, expected)
+    try:
+        frac = check_scalar(value, "participation")
+    except InvalidInputError as exc:
+        raise invalid_input("participation", value, expected) from exc
+    if not 0.0 < frac <= 1.0:
+        raise invalid_input("participation", value, expected)
+    return frac
+
+
+def _system(system: Any, num_clients: Any, aggregation: Aggregation) -> tuple[System | None, int]:
+    """The run's system (``None`` without channels) and its number of devices."""
+    if system is None:
+        if aggregation.uses_channels:
+            raise invalid_input(
+                "system",
+                None,
+                f"a System for {type(aggregation).__name__}, which uses the channel: e.g. "
+                "system=normalized_system(num_clients, num_antennas=N, power_w=P, noise_w=σ²) "
+                "(from edgeopt.system)",
+            )
+        if num_clients is None:
+            raise missing_input(
+                "num_clients", "the number of clients (or a system=... that gives it)"
+            )
+        return None, check_int(num_clients, "num_clients")
+    if not isinstance(system, System):
+        raise invalid_input("system", system, "an edgeopt.system.System or None")
+    k = system.num_devices
+    if num_clients is not None and check_int(num_clients, "num_clients") != k:
+        raise invalid_inputs(
+            f"num_clients={num_clients!r}, system.num_devices={k}",
+            "num_clients equal to the system's number of devices (or left out)",
+        )
+    return system, k
+
+
+def _sampler(
+    participation: float | Callable[..., Any], k: int, stream: np.random.Generator
+) -> Callable[[int, Any], NDArray[np.bool_]]:
+    """The per-round participant mask: m of K sampled without replacement, or the policy."""
+    if callable(participation):
+        policy = participation
+
+        def mask_of(r: int, channels: Any) -> NDArray[np.bool_]:
+            mask = policy(r, channels, stream.spawn(1)[0])
+            return check_mask(mask, "participation", k)
+
+        return mask_of
+    m = max(1, math.floor(participation * k + 0.5))
+
+    def sample(r: int, channels: Any) -> NDArray[np.bool_]:
+        mask = np.zeros(k, dtype=bool)
+        if m == k:
+            mask[:] = True
+        else:
+            mask[stream.choice(k, size=m, replace=False)] = True
+        return mask
+
+    return sample
+
+
 def run_fedavg(
     *,
     data: Any,
     model: str | Callable[[], nn.Module],
-    num_clients: int,
-    partition: str = "iid",
     rounds: int,
     local_steps: int,
     lr: float,
     batch_size: int | None,
     aggregation: Aggregation,
     rng: Any,
+    system: System | None = None,
+    num_clients: int | None = None,
+    participation: float | Callable[..., Any] = 1.0,
+    deadline_s: float | None = None,
+    partition: str = "iid",
     device: Any = "cpu",
     **options: Any,
 ) -> History:
-    r"""Federated averaging with a modelled uplink, every round charged its latency and energy.
+    r"""Federated averaging over a cell of devices, every round charged its latency and energy.
 
-    Each round (McMahan et al. 2017, Alg. 1, all clients participating): every client
-    starts from the global model ``θ``, runs ``local_steps`` steps of mini-batch SGD,
-    ``θ_i ← θ_i − lr ∇ℓ_i(θ_i)`` on its own data, and returns ``u_i = θ_i − θ``; the loop
-    draws the round's channels (:meth:`Aggregation.draw_channels`) and the aggregation model
-    turns the updates into ``Δ`` (for ideal aggregation ``Δ = Σ n_i u_i / Σ n_i`` with local
-    data sizes ``n_i``) and the server sets ``θ ← θ + Δ``.  The global model is then
-    evaluated on the test set and on the whole training set.
+    Each round (McMahan et al. 2017, Alg. 1): the round's participants are chosen
+    (``participation``), every client starts from the global model ``θ``, runs
+    ``local_steps`` steps of mini-batch SGD, ``θ_i ← θ_i − lr ∇ℓ_i(θ_i)`` on its own data,
+    and returns ``u_i = θ_i − θ``; the loop draws the round's channels from the system
+    (:meth:`edgeopt.system.System.channels`) and the aggregation model turns the updates of
+    the participants that make the deadline into ``Δ`` (for ideal aggregation
+    ``Δ = Σ n_i u_i / Σ n_i`` with local data sizes ``n_i``) and the server sets
+    ``θ ← θ + Δ``.  The global model is then evaluated on the test set and on the whole
+    training set.
+
+    The system (:mod:`edgeopt.system`) is the one source of the band, the devices' powers,
+    the receiver noise, the channels and the CPUs: the loop hands the aggregation the
+    round's channels, ``system.devices.tx_power_w``, ``system.noise_w`` and the band in a
+    :class:`~edgeopt.federated.aggregation.RoundContext`.  Its devices' ``num_samples``
+    are set to the partition's local data sizes, and a ``cycles_per_sample`` of ``None``
+    to the model's default ``6·d`` (``History.info["system"]`` holds the system so
+    completed).  Without a system (only for an aggregation that uses no channel,
+    :class:`~edgeopt.federated.IdealAggregation`), the devices are
+    ``normalized_system(num_clients)``'s: 1 GHz, ``κ = 1e-28``.
+
+    Local computation is charged with the CMOS model of :mod:`edgeopt.cost`: device ``i``
+    processes ``local_steps · b_i`` samples at ``C_i`` cycles each, taking
+    ``T_i = C_i local_steps b_i / f_i`` seconds and ``κ_i C_i local_steps b_i f_i²`` joules
+    (:meth:`edgeopt.system.System.compute_time_s`, :meth:`~edgeopt.system.System.compute_energy_j`).
+
+    Participation and deadline: with a fraction ``f``, ``m = max(1, ⌊f·K + 1/2⌋)`` devices
+    are sampled without replacement each round (as ``fraction_fit`` in Flower); a callable
+    ``policy(round_index, channels, rng)`` returns the round's boolean mask instead
+    (``round_index`` counts from 0, ``channels`` is the round's ``(K, N)`` draw or ``None``
+    without a system, ``rng`` a fresh child of the participation stream).  With a deadline
+    the server waits at most ``deadline_s`` per round: under FDMA and AirComp a participant
+    whose computation plus its own upload (AirComp: the aggregation slot) would end later
+    is dropped (AirComp drops before selection); under TDMA participants are admitted in
+    the order their computations finish while the slot schedule still ends by the deadline
+    (:func:`~edgeopt.federated.uplink.deadline_mask`).  A dropped device's update is lost
+    and its computation energy spent.  The round lasts until its last kept upload ends:
+    FDMA and AirComp ``max_i (T_i + U_i)``, TDMA ``max_i T_i + Σ_i U_i`` over the kept
+    devices (see :mod:`edgeopt.federated.aggregation` for a round with none).  The
+    non-participants are trained too and their updates discarded (one batched
+    computation), so every run draws the same mini-batches.
 
     Randomness: one independent stream per purpose is spawned from ``rng``
     (:data:`STREAMS`: synthetic data, partition, initial model, mini-batches, channels,
-    receiver noise, device selection, compression; :meth:`numpy.random.Generator.spawn`),
-    and each round's noise, selection and compression streams are spawned afresh from
-    theirs.  Two runs with the same ``rng`` that differ only in the aggregation therefore
-    see the same data, partition, initial model, mini-batches and channels (common random
+    receiver noise, device selection, compression, participation;
+    :meth:`numpy.random.Generator.spawn`), and each round's noise, selection and
+    compression streams are spawned afresh from theirs.  Two runs with the same ``rng``
+    that differ only in the aggregation, the participation or the deadline therefore see
+    the same data, partition, initial model, mini-batches and channels (common random
     numbers): ideal and error-free digital aggregation give identical models.
-
-    Local computation is charged with the CMOS model of :mod:`edgeopt.cost`: device ``i``
-    processes ``local_steps · b_i`` samples at ``cycles_per_sample`` cycles each, taking
-    ``C_i/f`` seconds and ``κ C_i f²`` joules.
 
     Parameters
     ----------
@@ -168,9 +275,6 @@ def run_fedavg(
         with torch's CPU generator seeded from the run's model stream (see
         :func:`~edgeopt.nn.models.build_model`), so the initial model is a function of
         ``rng`` alone.
-    num_clients : int >= 1
-    partition : {"iid", "label_shards", "dirichlet"}
-        See :func:`edgeopt.federated.partition.partition`.
     rounds : int >= 1
     local_steps : int >= 1
         Local SGD steps per round.
@@ -182,27 +286,47 @@ def run_fedavg(
         :class:`IdealAggregation`, :class:`DigitalAggregation` or :class:`AirCompAggregation`.
     rng : int, numpy.random.Generator or None
         Source of all randomness (see above); the same int gives the same run.
+    system : edgeopt.system.System, optional
+        The cell: base station (antennas, band, noise, channel model) and devices (powers,
+        CPUs).  Required by an aggregation that uses the channel; e.g.
+        :func:`~edgeopt.system.normalized_system` or :func:`~edgeopt.system.drop_devices`.
+    num_clients : int >= 1, optional
+        Number of clients ``K``; required without a system, and equal to
+        ``system.num_devices`` where both are given.
+    participation : float in (0, 1] or callable
+        Fraction of devices sampled per round (default 1: all), or a policy (see above).
+    deadline_s : float > 0, optional
+        The longest the server waits per round (default: no deadline).
+    partition : {"iid", "label_shards", "dirichlet"}
+        See :func:`edgeopt.federated.partition.partition`.
     device : str
         Torch device, ``"cpu"`` (default) or ``"cuda"``.
     **options
         ``alpha`` (Dirichlet concentration, default 0.5), ``shards_per_client`` (default 2),
-        ``batched`` (train all clients together, default True: batched matrix products,
-        ``torch.baddbmm``, for the built-in dense models, grouped convolutions for the CNN,
-        ``torch.func.vmap`` for a user factory; False runs the sequential reference loop),
-        ``cycles_per_sample`` (default ``6·d``: about the multiply-adds of one forward and
-        backward pass of a dense model with ``d`` parameters), ``cpu_freq_hz`` (default
-        1 GHz), ``kappa`` (effective switched capacitance, default 1e-28).
+        ``batched`` (train all clients together, default True; False runs the sequential
+        reference loop, one ``nn.Module`` and autograd per client).  Batched training runs
+        the built-in dense models (``"logistic"``, ``"mlp"``) with a written-out forward and
+        backward pass on client-stacked weights (``torch.baddbmm``, no autograd), the CNN
+        with a client-batched forward (grouped convolutions) differentiated once by
+        autograd, and a user factory with ``torch.func.vmap(torch.func.grad(loss))``.
 
     Returns
     -------
     History
+        With, per round, the devices sampled, those that made the deadline and those
+        aggregated (``(rounds, K)`` boolean arrays).
 
     Raises
     ------
     InvalidInputError
         Unknown data, model, partition or option; ``rounds``, ``local_steps``,
-        ``num_clients`` < 1; ``lr`` <= 0; more clients than samples; CUDA unavailable;
-        local training that diverges to non-finite values (``lr`` too large).
+        ``num_clients`` < 1; ``lr`` <= 0; no system for an aggregation that uses the
+        channel; ``num_clients`` that disagrees with the system; a participation fraction
+        outside (0, 1] or a policy that returns anything but a boolean mask of length K;
+        ``deadline_s`` <= 0; the per-device options ``cpu_freq_hz``, ``kappa``,
+        ``cycles_per_sample`` (they belong to the system's devices); more clients than
+        samples; CUDA unavailable; local training that diverges to non-finite values
+        (``lr`` too large).
 
     References
     ----------
@@ -213,31 +337,46 @@ def run_fedavg(
 
     Examples
     --------
-    >>> from edgeopt.federated import IdealAggregation, run_fedavg
+    >>> from edgeopt.federated import AirCompAggregation, IdealAggregation, run_fedavg
+    >>> from edgeopt.system import normalized_system
     >>> hist = run_fedavg(data="synthetic", model="logistic", num_clients=4, rounds=5,
     ...                   local_steps=2, lr=0.5, batch_size=32,
     ...                   aggregation=IdealAggregation(), rng=0)
     >>> hist.test_accuracy.shape, bool(hist.test_accuracy[-1] > 0.7)
     ((5,), True)
+    >>> system = normalized_system(8, num_antennas=4, power_w=1.0, noise_w=0.1)
+    >>> hist = run_fedavg(data="synthetic", model="logistic", system=system, rounds=3,
+    ...                   local_steps=2, lr=0.5, batch_size=32, participation=0.5,
+    ...                   aggregation=AirCompAggregation(mse_target=1.0, method="fast"), rng=0)
+    >>> hist.sampled.sum(axis=1).tolist(), hist.sampled.shape
+    ([4, 4, 4], (3, 8))
     """
+    for name in _DEVICE_OPTIONS:
+        if name in options:
+            raise invalid_input(
+                name,
+                options[name],
+                "a device parameter of the system: system=normalized_system(K, "
+                f"{name}=...) or drop_devices(K, ..., {name}=...)",
+            )
     check_options(options, "run_fedavg(**options)", optional=_OPTIONS)
     opts = {**_OPTIONS, **options}
     streams = dict(zip(STREAMS, check_rng(rng, "rng").spawn(len(STREAMS)), strict=True))
-    k = check_int(num_clients, "num_clients")
-    n_rounds = check_int(rounds, "rounds")
-    steps = check_int(local_steps, "local_steps")
-    step_size = check_scalar(lr, "lr", positive=True)
-    bsz = None if batch_size is None else check_int(batch_size, "batch_size")
     if not isinstance(aggregation, Aggregation):
         raise invalid_input(
             "aggregation",
             aggregation,
             "IdealAggregation, DigitalAggregation or AirCompAggregation",
         )
+    cell, k = _system(system, num_clients, aggregation)
+    n_rounds = check_int(rounds, "rounds")
+    steps = check_int(local_steps, "local_steps")
+    step_size = check_scalar(lr, "lr", positive=True)
+    bsz = None if batch_size is None else check_int(batch_size, "batch_size")
+    policy = _participation(participation)
+    deadline = None if deadline_s is None else check_scalar(deadline_s, "deadline_s", positive=True)
     check_choice(partition, "partition", PARTITIONS)
     batched = check_bool(opts["batched"], "batched")
-    freq = check_scalar(opts["cpu_freq_hz"], "cpu_freq_hz", positive=True)
-    kappa = check_scalar(opts["kappa"], "kappa", nonneg=True)
     dev = resolve_device(device)
 
     ds = resolve_dataset(data, streams["data"])
@@ -258,12 +397,6 @@ def run_fedavg(
         p.requires_grad_(True)
     global_params = {n: p.detach().clone() for n, p in net.named_parameters()}
     dim = sum(p.numel() for p in global_params.values())
-    cps = opts["cycles_per_sample"]
-    cycles_per_sample = (
-        6.0 * dim if cps is None else check_scalar(cps, "cycles_per_sample", nonneg=True)
-    )
-
-    from edgeopt.cost import compute_energy, compute_time
 
     x_train = torch.as_tensor(ds.x_train, device=dev)
     y_train = torch.as_tensor(ds.y_train, device=dev)
@@ -272,14 +405,28 @@ def run_fedavg(
     xs, ys = pad_client_data(x_train, y_train, parts)
     sizes = np.array([len(p) for p in parts], dtype=np.int64)
     batch = sizes if bsz is None else np.minimum(sizes, bsz)
-    cycles = cycles_per_sample * steps * batch.astype(np.float64)
-    comp_s = np.asarray(compute_time(cycles, freq), dtype=np.float64)
-    comp_j = np.asarray(compute_energy(cycles, freq, kappa), dtype=np.float64)
+    base = cell if cell is not None else normalized_system(k)
+    fill: dict[str, Any] = {"num_samples": sizes}
+    if base.devices.cycles_per_sample is None:
+        fill["cycles_per_sample"] = 6.0 * dim
+    run_system = base.with_devices(**fill)
+    processed = (steps * batch).astype(np.float64)
+    comp_s = run_system.compute_time_s(processed)
+    comp_j = run_system.compute_energy_j(processed)
+    uplink: dict[str, Any] = {}
+    if cell is not None:
+        uplink = {
+            "power_w": run_system.devices.tx_power_w,
+            "noise_w": run_system.noise_w,
+            "bandwidth_hz": run_system.base_station.bandwidth_hz,
+        }
+    sample_participants = _sampler(policy, k, streams["participation"])
     aggregation.reset(k, dim, dev)
 
     acc0, _ = _evaluate(net, global_params, x_test, y_test)
-    rec: dict[str, list[float]] = {
-        key: [] for key in ("acc", "loss", "sel", "lat", "energy", "bits", "mse")
+    rec: dict[str, list[Any]] = {
+        key: []
+        for key in ("acc", "loss", "sel", "lat", "energy", "bits", "mse", "sampled", "on_time")
     }
     theta = _flat(global_params, batch=False)
     theta0 = theta.detach().double().cpu().numpy()
@@ -303,33 +450,42 @@ def run_fedavg(
                 f"a smaller learning rate: local training diverged in round {r + 1} "
                 "(non-finite local updates)",
             ) from exc
+        channels = None if cell is None else run_system.channels(streams["channels"])
+        participants = sample_participants(r, channels)
         context = RoundContext(
             compute_s=comp_s,
             compute_energy_j=comp_j,
-            channels=aggregation.draw_channels(k, streams["channels"]),
+            channels=channels,
             noise_rng=streams["noise"].spawn(1)[0],
             selection_rng=streams["selection"].spawn(1)[0],
             compression_rng=streams["compression"].spawn(1)[0],
+            participants=participants,
+            deadline_s=deadline,
+            **uplink,
         )
         out = aggregation.aggregate(updates, sizes, context)
         theta = theta + out.update
         global_params = _unflat(theta, global_params)
         acc, loss = _evaluate(net, global_params, x_test, y_test)
         _, train_loss = _evaluate(net, global_params, x_train, y_train)
+        on_time = participants if out.on_time is None else np.asarray(out.on_time, dtype=bool)
         rec["acc"].append(acc)
         rec["loss"].append(train_loss)
-        rec["sel"].append(float(out.selected.sum()))
+        rec["sel"].append(np.asarray(out.selected, dtype=bool))
         rec["lat"].append(out.round_latency_s)
         rec["energy"].append(out.energy_j)
         rec["bits"].append(out.uplink_bits)
         rec["mse"].append(out.mse)
+        rec["sampled"].append(participants)
+        rec["on_time"].append(on_time)
     lat = np.asarray(rec["lat"])
     energy = np.asarray(rec["energy"])
     bits = np.asarray(rec["bits"])
+    aggregated = np.asarray(rec["sel"], dtype=bool).reshape(n_rounds, k)
     return History(
         test_accuracy=np.asarray(rec["acc"]),
         train_loss=np.asarray(rec["loss"]),
-        selected_count=np.asarray(rec["sel"], dtype=np.int64),
+        selected_count=aggregated.sum(axis=1).astype(np.int64),
         round_latency_s=lat,
         cumulative_latency_s=np.cumsum(lat),
         round_energy_j=energy,
@@ -350,5 +506,11 @@ def run_fedavg(
             "batched": batched,
             "wall_time_s": time.perf_counter() - start,
             "data_sizes": sizes,
+            "system": run_system if cell is not None else None,
+            "participation": "policy" if callable(policy) else policy,
+            "deadline_s": deadline,
         },
+        sampled=np.asarray(rec["sampled"], dtype=bool).reshape(n_rounds, k),
+        on_time=np.asarray(rec["on_time"], dtype=bool).reshape(n_rounds, k),
+        aggregated=aggregated,
     )

@@ -17,6 +17,9 @@ Over-the-air computation (Yang et al. 2020, Sec. II):
 Digital uplinks: :func:`digital_rates` (Shannon rates with maximum-ratio combining, TDMA or
 FDMA) and :func:`digital_round_cost` (TDMA or FDMA round latency and energy, through
 :mod:`edgeopt.cost`).
+
+A round deadline: :func:`deadline_mask` says which devices' uploads end by it, under each
+access scheme.
 """
 
 from __future__ import annotations
@@ -51,10 +54,16 @@ __all__ = [
     "aircomp_round_cost",
     "digital_rates",
     "digital_round_cost",
+    "deadline_mask",
+    "ROUND_SCHEDULES",
 ]
 
 #: Multiple-access schemes of the digital uplink.
 ACCESS_SCHEMES = ("tdma", "fdma")
+#: How the uploads of a round are scheduled, for :func:`deadline_mask`: one after the other
+#: once every admitted device has computed (``"tdma"``), or each device's own upload right
+#: after its computation, in parallel (``"fdma"``, and ``"aircomp"``'s one common slot).
+ROUND_SCHEDULES = ("tdma", "fdma", "aircomp")
 
 
 @dataclass(frozen=True)
@@ -539,3 +548,66 @@ def digital_round_cost(
     else:
         latency = float(round_latency(bits, rate, t))
     return RoundCost(latency_s=latency, energy_j=float(np.sum(tx_energy)) + float(e.sum()))
+
+
+def deadline_mask(
+    compute_s: Any, upload_s: Any, *, deadline_s: float | None, access: str
+) -> NDArray[np.bool_]:
+    """Which devices' uploads end by the round's deadline.
+
+    * ``"fdma"`` and ``"aircomp"``: device ``i`` uploads right after its computation, in
+      parallel with the others, and makes the deadline iff ``T_i + U_i <= D`` (for AirComp
+      ``U_i = S/B``, the one aggregation slot);
+    * ``"tdma"``: devices are admitted in the order their computations finish (ties by
+      index) while the slot schedule still ends by the deadline: the slots start when the
+      last admitted device has computed, so admitting the ``j``-th device in that order
+      ends the schedule at ``T_(j) + Σ_{l<=j} U_(l)``, which grows with ``j``; the admitted
+      devices are those for which it is ``<= D``.
+
+    The round then lasts ``max_i (T_i + U_i)`` over the admitted devices (parallel) or
+    ``max_i T_i + Σ_i U_i`` (TDMA), both ``<= D``.
+
+    Parameters
+    ----------
+    compute_s : array_like of float, shape (K,)
+        Computation time ``T_i`` of each device, seconds, >= 0.
+    upload_s : array_like of float, shape (K,)
+        Its upload time ``U_i`` (``L_i/r_i``; ``S/B`` for AirComp), seconds, >= 0.
+    deadline_s : float > 0 or None
+        The deadline ``D`` from the start of the round; ``None``: every device makes it.
+    access : {"tdma", "fdma", "aircomp"}
+        The schedule (:data:`ROUND_SCHEDULES`).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (K,)
+        ``True`` for the devices whose update arrives in time.
+
+    Raises
+    ------
+    InvalidInputError
+        Shapes that disagree, negative or non-finite times, ``deadline_s <= 0``, an
+        unknown schedule.
+
+    Examples
+    --------
+    >>> from edgeopt.federated.uplink import deadline_mask
+    >>> t, u = [0.1, 0.3, 0.2], [0.4, 0.1, 0.3]
+    >>> deadline_mask(t, u, deadline_s=0.5, access="fdma").tolist()  # 0.5, 0.4, 0.5
+    [True, True, True]
+    >>> deadline_mask(t, u, deadline_s=0.5, access="tdma").tolist()  # 0.1+0.4, 0.2+0.7
+    [True, False, False]
+    """
+    t = check_array(compute_s, "compute_s", ndim=1, nonneg=True)
+    up = check_array(upload_s, "upload_s", shape=t.shape, nonneg=True)
+    scheme = check_choice(access, "access", ROUND_SCHEDULES)
+    if deadline_s is None:
+        return np.ones(t.shape, dtype=bool)
+    deadline = check_scalar(deadline_s, "deadline_s", positive=True)
+    if scheme != "tdma":
+        return np.asarray(t + up <= deadline)
+    order = np.argsort(t, kind="stable")
+    ends = t[order] + np.cumsum(up[order])
+    mask = np.zeros(t.shape, dtype=bool)
+    mask[order[ends <= deadline]] = True
+    return mask
