@@ -72,6 +72,7 @@ from edgeopt.federated._batched import (
     train_sequential,
 )
 from edgeopt.nn.models import init_parameters
+from edgeopt.system import normalized_system
 
 #: Consecutive rounds of one path per timing block.
 BLOCK = 5
@@ -84,19 +85,21 @@ def _sync(device: torch.device) -> None:
 
 def smoke(device: str) -> dict[str, float]:
     """Three rounds of run_fedavg on ``device`` with every aggregation model (a device check)."""
+    digital = normalized_system(10, power_w=0.1, noise_w=0.01, bandwidth_hz=1e6)
+    air = normalized_system(10, num_antennas=4, power_w=1.0, noise_w=0.1, bandwidth_hz=1e6)
     aggs = {
-        "ideal": IdealAggregation(),
-        "tdma_qsgd": DigitalAggregation(1e6, 0.1, 0.01, compressor=QSGD(4)),
-        "fdma_topk": DigitalAggregation(1e6, 0.1, 0.01, compressor=TopK(ratio=0.1), access="fdma"),
-        "aircomp_fast": AirCompAggregation(4, 1.0, 0.1, 1.0, method="fast"),
+        "ideal": (IdealAggregation(), digital),
+        "tdma_qsgd": (DigitalAggregation("tdma", compressor=QSGD(4)), digital),
+        "fdma_topk": (DigitalAggregation("fdma", compressor=TopK(ratio=0.1)), digital),
+        "aircomp_fast": (AirCompAggregation(1.0, method="fast"), air),
     }
     out = {}
-    for name, agg in aggs.items():
+    for name, (agg, system) in aggs.items():
         for model in ("mlp", "cnn"):
             hist = run_fedavg(
                 data="digits",
                 model=model,
-                num_clients=10,
+                system=system,
                 rounds=3,
                 local_steps=2,
                 lr=0.3,
