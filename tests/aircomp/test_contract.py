@@ -114,7 +114,9 @@ def test_option_schema_fills_defaults_and_checks_values() -> None:
 def test_options_used_are_the_schema_defaults(method: str) -> None:
     h = cn(np.random.default_rng(1), (5, 2))
     sol = select_devices(h, power_w=1.0, noise_w=1.0, mse_target=1.0, method=method, rng=0)
-    assert sol.options == {k: d for k, (d, _) in _DISPATCH[method].options.items()}
+    expected = {k: d for k, (d, _) in _DISPATCH[method].options.items()}
+    # every method also takes the caller's limits (no limit by default)
+    assert sol.options == {**expected, "time_limit_s": None, "max_iterations": None}
 
 
 def test_eig_takes_no_options() -> None:

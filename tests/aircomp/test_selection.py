@@ -470,7 +470,7 @@ GOOD = np.ones((3, 2), dtype=complex)
     [
         ({"channels": np.ones((3, 2), dtype=bool)}, "channels"),
         ({"channels": np.ones((3, 0), dtype=complex)}, "channels"),
-        ({"channels": np.ones((2, 3, 2), dtype=complex)}, "channels"),
+        ({"channels": np.ones((1, 2, 3, 2), dtype=complex)}, "channels"),
         ({"channels": np.zeros((0, 2), dtype=complex)}, "channels"),
         ({"channels": np.array([[np.nan + 0j, 1j]])}, "channels"),
         ({"mse_target": 0.0}, "mse_target"),

@@ -14,7 +14,7 @@ and the Numba kernels hold no state.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from edgeopt._validation import (
     check_channels,
     check_choice,
     check_option_schema,
+    check_powers,
     check_rng,
     check_scalar,
     check_weights,
@@ -34,8 +35,11 @@ from edgeopt.aircomp import _kernels
 from edgeopt.aircomp._methods import all_devices, dc, eig, fast, sdr
 from edgeopt.aircomp._methods._base import (
     FEASIBILITY_TOL,
+    LIMIT_OPTIONS,
     SCA_INNER,
     SCA_OUTER,
+    Limits,
+    MethodResult,
     MethodSpec,
     SelectionProblem,
 )
@@ -115,7 +119,7 @@ class AirCompSolution:
     >>> sol.selected.tolist(), bool(sol.mse <= sol.mse_target), sol.mse_target
     ([True, True, False], True, 4.0)
     >>> sol.stats.solver_name, sol.stats.iterations
-    ('fast', 2)
+    ('fast', 1)
     """
 
     selected: NDArray[np.bool_]
@@ -274,31 +278,87 @@ def select_devices(
     True
     """
     t0 = time.perf_counter()
-    h = check_channels(channels, min_devices=1)
-    power = check_scalar(power_w, "power_w", positive=True)
+    h = check_channels(channels, ndim=(2, 3), min_devices=1)
+    k, n = h.shape[-2:]
+    power = check_powers(power_w, k)
     noise = check_scalar(noise_w, "noise_w", positive=True)
     gamma = check_scalar(mse_target, "mse_target", positive=True)
-    w = check_weights(weights, h.shape[0])
+    w = check_weights(weights, k)
     method = check_choice(method, "method", METHODS)
     spec = _DISPATCH[method]
-    opts = check_option_schema(options, f"method={method!r}", spec.options)
+    opts = check_option_schema(options, f"method={method!r}", {**spec.options, **LIMIT_OPTIONS})
+    limits = Limits(opts["time_limit_s"], opts["max_iterations"], t0)
     # a fresh OS-seeded generator costs more than the "fast" method: make it only if used
     gen = check_rng(rng) if rng is not None or spec.randomized else None
+    if h.ndim == 3:
+        return _select_batch(h, power, noise, gamma, w, method, opts, gen, limits)
+    return _select_one(h, power, noise, gamma, w, method, opts, gen, limits)
 
-    k, n = h.shape
-    # gamma_i = gamma P / (sigma^2 w_i^2); the kernel flags overflow (no NumPy warnings)
-    G, bad = _kernels.scale_channels(h, gamma * power / noise, w, _GAIN_CAP)
+
+def _scaled(
+    h: NDArray[np.complex128],
+    power: NDArray[np.float64],
+    noise: float,
+    gamma: float,
+    w: NDArray[np.float64],
+) -> NDArray[np.complex128]:
+    """The scaled channels ``g_i = sqrt(gamma P_i / (sigma^2 w_i^2)) h_i`` (``(K, N)``),
+    each shrunk to ``||g_i||^2 <= 1e6``; overflowing gains raise, naming the inputs."""
+    # the kernel flags overflow (no NumPy warnings)
+    with np.errstate(over="ignore"):
+        ratio = gamma * power / noise
+    G, bad = _kernels.scale_channels(h, ratio, w, _GAIN_CAP)
     if bad >= 0:
         raise invalid_inputs(
-            f"weights[{bad}]={w[bad]!r}, power_w={power!r}, noise_w={noise!r}, "
-            f"mse_target={gamma!r}",
+            f"weights[{bad}]={float(w[bad])!r}, power_w={float(power[bad])!r}, "
+            f"noise_w={noise!r}, mse_target={gamma!r}",
             "finite scaled gains gamma_i ||h_i||^2 with gamma_i = mse_target * power_w / "
             f"(noise_w * weights_i^2), but device {bad} overflows",
         )
-    problem = SelectionProblem(h, G, power, noise, gamma, w)
-    setup = time.perf_counter() - t0
+    out: NDArray[np.complex128] = G
+    return out
 
-    res = spec.run(problem, opts, gen)
+
+def _select_one(
+    h: NDArray[np.complex128],
+    power: NDArray[np.float64],
+    noise: float,
+    gamma: float,
+    w: NDArray[np.float64],
+    method: str,
+    opts: dict[str, Any],
+    gen: np.random.Generator | None,
+    limits: Limits,
+) -> AirCompSolution:
+    """:func:`select_devices` for one validated ``(K, N)`` draw."""
+    t0 = time.perf_counter()
+    spec = _DISPATCH[method]
+    k, n = h.shape
+    G = _scaled(h, power, noise, gamma, w)
+    problem = SelectionProblem(h, G, power, noise, gamma, w, limits)
+    setup = time.perf_counter() - t0
+    method_opts = {key: v for key, v in opts.items() if key in spec.options}
+    res = spec.run(problem, method_opts, gen)
+    return _finish(problem, method, opts, res, setup, t0)
+
+
+def _finish(
+    problem: SelectionProblem,
+    method: str,
+    opts: dict[str, Any],
+    res: MethodResult,
+    setup: float,
+    t0: float,
+) -> AirCompSolution:
+    """Check a method's result exactly and wrap it in an :class:`AirCompSolution`."""
+    h, power, noise, w, gamma = (
+        problem.channels,
+        problem.power_w,
+        problem.noise_w,
+        problem.weights,
+        problem.mse_target,
+    )
+    k, n = h.shape
     extra: dict[str, Any] = {
         "failed_programs": res.failed_programs,
         "dropped_by_check": 0,
@@ -310,11 +370,14 @@ def select_devices(
         unit = res.beamformer / np.linalg.norm(res.beamformer)
         mse = _mse(unit, h, power, noise, w, selected)
         m: NDArray[np.complex128] | None = unit
-        status = st.FEASIBLE if mse <= gamma * (1 + FEASIBILITY_TOL) else st.TARGET_MISSED
+        if mse > gamma * (1 + FEASIBILITY_TOL):
+            status = st.TARGET_MISSED
+        else:
+            status = st.LIMIT_REACHED if res.limit_reached else st.FEASIBLE
     else:
         selected, m, mse = _checked(problem, res.selected, res.beamformer)
         extra["dropped_by_check"] = int(res.selected.sum() - selected.sum())
-        if not selected.any() and problem.servable().size:
+        if not selected.any() and problem.servable().size and not res.limit_reached:
             # a servable device exists (a lone one is served by m = g_i), so an empty result
             # is a numerical failure of the method: keep the cheap greedy's selection
             defaults = check_option_schema({}, "method='fast'", fast.OPTIONS)
@@ -323,6 +386,8 @@ def select_devices(
             extra["greedy_fallback"] = True
         if res.failed_programs:
             status = st.SOLVER_ERROR
+        elif res.limit_reached:
+            status = st.LIMIT_REACHED
         else:
             status = st.FEASIBLE if selected.any() else st.INFEASIBLE
     if m is None or not selected.any():
@@ -346,6 +411,42 @@ def select_devices(
         stats=stats,
         options=opts,
     )
+
+
+def _select_batch(
+    h: NDArray[np.complex128],
+    power: NDArray[np.float64],
+    noise: float,
+    gamma: float,
+    w: NDArray[np.float64],
+    method: str,
+    opts: dict[str, Any],
+    gen: np.random.Generator | None,
+    limits: Limits,
+) -> list[AirCompSolution]:
+    """:func:`select_devices` for every draw of validated ``(B, K, N)`` channels."""
+    b = h.shape[0]
+    streams: list[np.random.Generator | None] = list(gen.spawn(b)) if gen else [None] * b
+    if method != "fast":
+        # the two-step methods spend their time in the solvers: one call per draw
+        return [
+            _select_one(h[i], power, noise, gamma, w, method, opts, streams[i], limits)
+            for i in range(b)
+        ]
+    t0 = time.perf_counter()
+    G = np.stack([_scaled(h[i], power, noise, gamma, w) for i in range(b)])
+    setup = (time.perf_counter() - t0) / b
+    method_opts = {key: v for key, v in opts.items() if key in fast.OPTIONS}
+    sel, ms, runs, cut = fast.select_fast_batch(G, method_opts, limits)
+    spent = (time.perf_counter() - t0) / b  # the batch's time, shared equally
+    out = []
+    for i in range(b):
+        t1 = time.perf_counter()
+        problem = SelectionProblem(h[i], G[i], power, noise, gamma, w, limits)
+        res = MethodResult(sel[i], ms[i], int(runs[i]), limit_reached=bool(cut[i]))
+        sol = _finish(problem, method, opts, res, setup, t1)
+        out.append(replace(sol, solve_time_s=spent + sol.solve_time_s))
+    return out
 
 
 def _checked(

@@ -7,14 +7,19 @@ margin ``|m^H g_i|^2 / ||m||^2`` is at least 1.
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import OptionSchema
+from edgeopt._validation import OptionSchema, check_int, check_scalar
+
+T = TypeVar("T")
 
 #: Relative feasibility tolerance of the MSE constraint: a selection is accepted when its
 #: MSE is at most ``mse_target * (1 + FEASIBILITY_TOL)``.  In the lifted programs
@@ -82,6 +87,116 @@ class SDPBackend(Protocol):
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The caller's limits of one selection: ``time_limit_s`` (seconds since ``start``, a
+    :func:`time.perf_counter` reading) and ``max_iterations`` (the method's outer
+    iterations); ``None``: no limit."""
+
+    time_limit_s: float | None = None
+    max_iterations: int | None = None
+    start: float = field(default_factory=time.perf_counter)
+
+    def time_left(self) -> float:
+        """Seconds left before the time limit (``inf`` without one)."""
+        if self.time_limit_s is None:
+            return float("inf")
+        return self.time_limit_s - (time.perf_counter() - self.start)
+
+    def reached(self, iterations: int) -> bool:
+        """Whether either limit is reached after ``iterations`` outer iterations."""
+        if self.max_iterations is not None and iterations >= self.max_iterations:
+            return True
+        return self.time_left() <= 0.0
+
+    def runs_left(self, iterations: int) -> int:
+        """Outer iterations left before ``max_iterations`` (a large number without it)."""
+        if self.max_iterations is None:
+            return 1 << 40
+        return max(self.max_iterations - iterations, 0)
+
+
+class LimitReached(Exception):
+    """Raised inside a method when a limit is reached; the method returns its best
+    verified selection so far."""
+
+
+def _optional_positive(value: Any, name: str) -> float | None:
+    return None if value is None else check_scalar(value, name, positive=True)
+
+
+def _optional_count(value: Any, name: str) -> int | None:
+    return None if value is None else check_int(value, name, min_value=1)
+
+
+#: Options every method takes: ``time_limit_s`` (seconds, ``> 0``) and ``max_iterations``
+#: (outer iterations, ``>= 1``); ``None``: no limit.
+LIMIT_OPTIONS: OptionSchema = {
+    "time_limit_s": (None, _optional_positive),
+    "max_iterations": (None, _optional_count),
+}
+
+#: How often (seconds) a thread that waits for a solver wakes up, so that the main thread
+#: takes a KeyboardInterrupt (SIGINT) within about this long.
+POLL_S = 0.05
+
+
+class _Worker:
+    """A daemon thread that runs the main thread's solver calls one at a time.
+
+    It is kept between calls, so that what the solvers cache per thread (the CVXPY
+    programs) survives; a worker whose call was abandoned (Ctrl-C) is replaced.
+    """
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[tuple[Callable[[], Any], dict[str, Any], threading.Event]]
+        self.jobs = queue.SimpleQueue()
+        self.busy = False
+        threading.Thread(target=self._loop, name="edgeopt-solver", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            func, box, done = self.jobs.get()
+            try:
+                box["value"] = func()
+            except BaseException as exc:  # re-raised in the caller
+                box["error"] = exc
+            finally:
+                self.busy = False
+                done.set()
+
+
+_WORKER: list[_Worker] = []
+
+
+def interruptible(func: Callable[[], T]) -> T:
+    """Run ``func()`` in a daemon worker thread while the main thread waits in short sleeps.
+
+    Native solvers such as Clarabel do not return to Python while they solve, so a SIGINT
+    would wait for the solve to end.  Here the main thread keeps running Python code,
+    takes the interrupt within about :data:`POLL_S` seconds and raises
+    ``KeyboardInterrupt``; the abandoned solve finishes in its daemon thread (it holds no
+    lock of the caller and does not keep the interpreter from exiting).  Exceptions of
+    ``func`` are re-raised here.  In any other thread ``func()`` runs directly (only the
+    main thread takes signals).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return func()
+    if not _WORKER or _WORKER[0].busy:
+        _WORKER[:] = [_Worker()]
+    worker = _WORKER[0]
+    box: dict[str, Any] = {}
+    done = threading.Event()
+    worker.busy = True
+    worker.jobs.put((func, box, done))
+    while not done.wait(POLL_S):
+        pass
+    if "error" in box:
+        raise box["error"]
+    out: T = box["value"]
+    return out
+
+
+@dataclass(frozen=True)
 class SelectionProblem:
     """Validated input of one device selection.
 
@@ -95,14 +210,19 @@ class SelectionProblem:
         ``P``, ``sigma^2`` and ``gamma``.
     weights : numpy.ndarray of float64, shape (K,)
         The weights ``w_i``.
+    limits : Limits
+        The caller's time and iteration limits.
+
+    ``power_w`` is the ``(K,)`` array of the devices' budgets ``P_i``.
     """
 
     channels: NDArray[np.complex128]
     scaled: NDArray[np.complex128]
-    power_w: float
+    power_w: NDArray[np.float64]
     noise_w: float
     mse_target: float
     weights: NDArray[np.float64]
+    limits: Limits = field(default_factory=Limits)
 
     def servable(self) -> NDArray[np.intp]:
         """Devices that can be served at all: ``||g_i||^2 >= 1`` (exact screening, since a
@@ -129,6 +249,9 @@ class MethodResult:
     fixed : bool
         The selection is part of the method's definition (``"all"``): it is evaluated,
         never repaired, and misses the target with status ``"target_missed"``.
+    limit_reached : bool
+        A limit of ``problem.limits`` stopped the method; the selection is its best one so
+        far (checked exactly afterwards like any other).
     """
 
     selected: NDArray[np.bool_]
@@ -137,6 +260,7 @@ class MethodResult:
     setup_time_s: float = 0.0
     failed_programs: int = 0
     fixed: bool = False
+    limit_reached: bool = False
 
 
 #: The signature every method function has.

@@ -10,21 +10,70 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from edgeopt.aircomp import _kernels
 from edgeopt.aircomp._methods._base import (
     FEASIBILITY_TOL,
     Lifted,
+    Limits,
+    LimitReached,
     MethodResult,
     SDPBackend,
     SelectionProblem,
+    interruptible,
     largest_passing,
 )
 
+
+class BestServed:
+    """The beamformer that serves the most devices among all candidates offered (its
+    served set is a verified selection at any time)."""
+
+    def __init__(self, G: NDArray[np.complex128]) -> None:
+        self.G = G
+        self.mask = np.zeros(G.shape[0], dtype=bool)
+        self.m: NDArray[np.complex128] | None = None
+
+    def offer(self, m: NDArray[np.complex128]) -> None:
+        served = _kernels.margins(self.G, m) >= 1.0
+        if served.sum() > self.mask.sum():
+            self.mask, self.m = served, m
+
+
 #: Step 2 of a two-step method on the servable devices' scaled channels: the selection
-#: (among those devices) and its beamformer.
+#: (among those devices) and its beamformer; the tracker sees every candidate beamformer.
 Body = Callable[
-    [SDPBackend, NDArray[np.complex128]],
+    [SDPBackend, NDArray[np.complex128], BestServed],
     tuple[NDArray[np.bool_], NDArray[np.complex128] | None],
 ]
+
+
+class Guarded:
+    """A backend whose programs respect the caller's limits and Ctrl-C.
+
+    Before each program the limits are checked (:class:`~._base.LimitReached` when one is
+    reached; the iterations are the programs solved); each solve runs in a worker thread
+    while the main thread waits in short sleeps (:func:`~._base.interruptible`), since
+    Clarabel does not return to Python during a solve.
+    """
+
+    def __init__(self, backend: SDPBackend, limits: Limits) -> None:
+        self._backend = backend
+        self._limits = limits
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+    def _check(self) -> None:
+        if self._limits.reached(self._backend.solves):
+            raise LimitReached
+
+    def solve_sparse(self, c: Any, U: Any) -> Any:
+        self._check()
+        return interruptible(lambda: self._backend.solve_sparse(c, U))
+
+    def solve_feasible(self, mask: Any, U: Any) -> Any:
+        self._check()
+        return interruptible(lambda: self._backend.solve_feasible(mask, U))
 
 
 def make_backend(name: str, G: NDArray[np.complex128]) -> SDPBackend:
@@ -34,10 +83,19 @@ def make_backend(name: str, G: NDArray[np.complex128]) -> SDPBackend:
     return ClarabelBackend(G) if name == "clarabel" else RealBackend(G)
 
 
-def run_two_step(problem: SelectionProblem, backend_name: str, body: Body) -> MethodResult:
+def run_two_step(
+    problem: SelectionProblem,
+    backend_name: str,
+    body: Body,
+    warm: NDArray[np.complex128] | None = None,
+) -> MethodResult:
     """Run ``body`` on the servable devices only and map its selection back to all ``K``.
 
-    The iterations are the convex programs the backend solved.
+    The iterations are the convex programs the backend solved.  ``warm``: a beamformer
+    offered to the tracker first (the greedy's, for ``"dc"``).  When a limit is reached,
+    the tracker's best served set (a verified selection) is returned with
+    ``limit_reached``; whatever the body returns, the tracker's set replaces it if it is
+    larger.
     """
     t0 = time.perf_counter()
     k = problem.channels.shape[0]
@@ -46,12 +104,27 @@ def run_two_step(problem: SelectionProblem, backend_name: str, body: Body) -> Me
     if strong.size == 0:
         return MethodResult(selected, None, 0, setup_time_s=time.perf_counter() - t0)
     G = np.ascontiguousarray(problem.scaled[strong])
-    backend = make_backend(backend_name, G)
+    tracker = BestServed(G)
+    if warm is not None and np.any(warm != 0):
+        tracker.offer(np.ascontiguousarray(warm))
+    raw = make_backend(backend_name, G)
+    backend = Guarded(raw, problem.limits)
     setup = time.perf_counter() - t0
-    sel, m = body(backend, G)
+    cut = False
+    try:
+        sel, m = body(backend, G, tracker)
+    except LimitReached:
+        sel, m, cut = tracker.mask.copy(), tracker.m, True
+    if tracker.m is not None and tracker.mask.sum() > sel.sum():
+        sel, m = tracker.mask.copy(), tracker.m
     selected[strong[sel]] = True
     return MethodResult(
-        selected, m, backend.solves, setup_time_s=setup, failed_programs=backend.failures
+        selected,
+        m,
+        raw.solves,
+        setup_time_s=setup,
+        failed_programs=raw.failures,
+        limit_reached=cut,
     )
 
 

@@ -34,6 +34,10 @@ def select_all(
     (``CN(0, I)`` draws); the run with the largest smallest margin is kept.  The selection
     is fixed: it is evaluated, and misses the target with status ``"target_missed"``.
 
+    Cost: ``O(K N^2)`` for the start and, per SCA run of at most ``sca_outer = 30``
+    iterations, ``O(K N)`` per iteration plus ``O(N^2)``-sized inner steps on a working set
+    (:func:`~edgeopt.aircomp._kernels.maxmin_sca`): ``O(restarts K N)`` in all.
+
     Parameters
     ----------
     problem : SelectionProblem
@@ -61,8 +65,13 @@ def select_all(
     draws = gaussian_beamformers(rng, options["restarts"], np.eye(n, dtype=np.complex128))
     starts.extend(d / np.linalg.norm(d) for d in draws)
     best_m, best_v = starts[0], -1.0
+    runs = 0
     for m0 in starts:
+        if problem.limits.reached(runs):
+            return MethodResult(np.ones(k, dtype=bool), best_m, runs, fixed=True,
+                                limit_reached=True)
         m, v = _kernels.maxmin_sca(G, np.ascontiguousarray(m0), SCA_OUTER, SCA_INNER)
+        runs += 1
         if v > best_v:
             best_m, best_v = m, v
-    return MethodResult(np.ones(k, dtype=bool), best_m, len(starts), fixed=True)
+    return MethodResult(np.ones(k, dtype=bool), best_m, runs, fixed=True)

@@ -22,7 +22,9 @@ from edgeopt.aircomp._methods._base import (
     gaussian_beamformers,
     largest_passing,
 )
+from edgeopt.aircomp._methods import fast
 from edgeopt.aircomp._methods._two_step import (
+    BestServed,
     largest_relaxed_prefix,
     order_devices,
     prefix_mask,
@@ -48,6 +50,9 @@ RANK_STALL = 1e-2
 RANK_ONE_TOL = 1e-9
 #: Step 1 hands the l1 relaxation to step 2 when its slacks sum to at most this.
 ZERO_SLACKS = 1e-9
+
+#: The add-back pass of step 2 ends after this many failures in a row.
+ADD_BACK_TRIES = 16
 
 #: Beamformer detection for the devices of a mask, from a relaxed solution ``X0``.
 Detect = Callable[[NDArray[np.bool_], Lifted], NDArray[np.complex128] | None]
@@ -87,17 +92,21 @@ def select_dc(
        (17)-(20), the DC program (29) and Algorithm 2 (the two-step framework).
     """
     assert rng is not None
+    greedy_opts = {key: default for key, (default, _) in fast.OPTIONS.items()}
+    greedy = fast.select_fast(problem, greedy_opts, None)
+    warm = greedy.beamformer if greedy.selected.any() else None
 
     def body(
-        backend: SDPBackend, G: NDArray[np.complex128]
+        backend: SDPBackend, G: NDArray[np.complex128], tracker: BestServed
     ) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None]:
+        k_hi = backend.k - int(tracker.mask.sum()) if tracker.m is not None else backend.k
         x, whole = sparsity_dc(
             backend,
             max_inner=options["max_inner"],
             tol=options["tol"],
             rank_weight=options["rank_weight"],
+            k_hi=k_hi,
         )
-        tracker = BestServed(G)
 
         def detect(mask: NDArray[np.bool_], X0: Lifted) -> NDArray[np.complex128] | None:
             return rank_one_dc(
@@ -114,7 +123,7 @@ def select_dc(
         known = None if whole is None else {backend.k: whole}
         return step2(backend, G, x, detect, known, tracker=tracker)
 
-    return run_two_step(problem, options["backend"], body)
+    return run_two_step(problem, options["backend"], body, warm)
 
 
 def topk_indicator(x: NDArray[np.float64], k: int) -> NDArray[np.float64]:
@@ -133,14 +142,23 @@ def kyfan_gap(x: NDArray[np.float64], k: int) -> float:
 
 
 def sparsity_dc(
-    backend: SDPBackend, *, max_inner: int, tol: float, rank_weight: float
+    backend: SDPBackend,
+    *,
+    max_inner: int,
+    tol: float,
+    rank_weight: float,
+    k_hi: int | None = None,
 ) -> tuple[NDArray[np.float64], Lifted | None]:
     """Step 1 with the DC representation of ``||x||_0`` and of the rank-one constraint.
 
-    For ``k = 0, 1, ...``: minimize ``||x||_1 - |||x|||_k + w (tr X - ||X||_2)`` by
-    successive linearization of the concave parts (the Ky Fan subgradient is the indicator
-    of the ``k`` largest entries, the spectral-norm subgradient ``u u^T``), warm-started
-    from the previous ``k``, until the sparsity part ``||x||_1 - |||x|||_k`` is zero.
+    For a given ``k``: minimize ``||x||_1 - |||x|||_k + w (tr X - ||X||_2)`` by successive
+    linearization of the concave parts (the Ky Fan subgradient is the indicator of the
+    ``k`` largest entries, the spectral-norm subgradient ``u u^T``), started from the
+    ``l1`` relaxation; ``k`` succeeds when the sparsity part ``||x||_1 - |||x|||_k`` reaches
+    zero.  The paper scans ``k = 0, 1, ...`` up to the first success (``O(K)`` values);
+    here the smallest successful ``k`` is found by bisection over ``[0, k_hi]``
+    (``O(log K)`` values), ``k_hi`` the number of devices the greedy warm start leaves
+    out (a sparsity that is known to be achievable).
     The iteration starts from the ``l1`` relaxation; if its slacks are already zero, every
     device passes the relaxation and its solution (feasible for the whole set) is handed to
     step 2 instead of iterating on the rank alone here.
@@ -160,35 +178,39 @@ def sparsity_dc(
     x, X = start
     if float(np.sum(x)) <= ZERO_SLACKS:
         return x, X
-    for k in range(k_dev + 1):
+    x0, X0 = x, X
+
+    def attempt(k: int) -> tuple[bool, NDArray[np.float64]]:
+        xk, Xk = x0, X0
         prev = np.inf
         for _ in range(max_inner):
-            c = 1.0 - topk_indicator(x, k)
-            res = backend.solve_sparse(c, backend.linearize(X, rank_weight))
+            c = 1.0 - topk_indicator(xk, k)
+            res = backend.solve_sparse(c, backend.linearize(Xk, rank_weight))
             if res is None:
                 break
-            x, X = res
-            value = kyfan_gap(x, k) + rank_weight * backend.gap(X)
+            xk, Xk = res
+            value = kyfan_gap(xk, k) + rank_weight * backend.gap(Xk)
             if abs(prev - value) <= tol * (1.0 + abs(value)):
                 break
             prev = value
-        if kyfan_gap(x, k) <= tol:
-            break
-    return x, None
+        return kyfan_gap(xk, k) <= tol, xk
 
-
-class BestServed:
-    """The beamformer that serves the most devices among all candidates offered."""
-
-    def __init__(self, G: NDArray[np.complex128]) -> None:
-        self.G = G
-        self.mask = np.zeros(G.shape[0], dtype=bool)
-        self.m: NDArray[np.complex128] | None = None
-
-    def offer(self, m: NDArray[np.complex128]) -> None:
-        served = _kernels.margins(self.G, m) >= 1.0
-        if served.sum() > self.mask.sum():
-            self.mask, self.m = served, m
+    # the smallest k whose DC iteration reaches ||x||_1 = |||x|||_k, by bisection over
+    # [0, k_hi] (treated as monotone in k), each k started from the l1 relaxation
+    hi = k_dev if k_hi is None else min(max(k_hi, 0), k_dev)
+    lo = 0
+    best_x = x0
+    ok, xk = attempt(hi)
+    if ok:
+        best_x = xk
+    while lo < hi:
+        mid = (lo + hi) // 2
+        ok, xk = attempt(mid)
+        if ok:
+            hi, best_x = mid, xk
+        else:
+            lo = mid + 1
+    return best_x, None
 
 
 def polish(
@@ -272,10 +294,15 @@ def add_back(
     order: NDArray[np.intp],
 ) -> tuple[NDArray[np.bool_], NDArray[np.complex128]]:
     """Greedily add the unselected devices (in ``order``) that a warm-started max-min SCA
-    can serve together with the selected ones."""
+    can serve together with the selected ones (a device ``m`` already serves is added
+    without a run; the pass ends after ``ADD_BACK_TRIES`` failures in a row)."""
     mask = mask.copy()
+    fails = 0
     for j in order:
-        if mask[j]:
+        if fails >= ADD_BACK_TRIES:
+            break
+        if mask[j] or _kernels.margins(G[j : j + 1], m)[0] >= 1.0:
+            mask[j] = True  # already served by m: exact
             continue
         mask[j] = True
         cand, best = _kernels.maxmin_sca(
@@ -283,8 +310,10 @@ def add_back(
         )
         if best >= 1.0:
             m = cand
+            fails = 0
         else:
             mask[j] = False
+            fails += 1
     return mask, m
 
 

@@ -23,7 +23,10 @@ def select_eig(
 
     The beamformer is the dominant eigenvector of ``sum_{i in S} g_i g_i^H / ||g_i||^2``;
     the device with the smallest margin leaves ``S`` until every margin is at least 1
-    (:func:`~edgeopt.aircomp._kernels.eig_heuristic`).
+    (:func:`~edgeopt.aircomp._kernels.eig_advance`, in calls of bounded work).
+
+    Cost: ``O(K N^2 + N^3)`` per dropped device, ``O(K^2 N^2)`` in all when most devices
+    are dropped.
 
     Parameters
     ----------
@@ -47,8 +50,19 @@ def select_eig(
        DOI 10.1109/TWC.2019.2961673: problem (12), solved by a simple heuristic that is
        not from the paper (kept as a floor for the other methods).
     """
-    selected, m = _kernels.eig_heuristic(problem.scaled)
-    selected = np.asarray(selected, dtype=bool)
-    k = selected.size
-    n_sel = int(selected.sum())
-    return MethodResult(selected, m, k - n_sel + 1 if n_sel else k)
+    G = problem.scaled
+    k, n = G.shape
+    active = np.ones(k, dtype=bool)
+    m = np.zeros(n, dtype=np.complex128)
+    limits = problem.limits
+    steps = max(1, 200_000 // max(k * n * n, 1))  # bounded work per kernel call
+    evals = 0
+    done = False
+    while not done:
+        if limits.reached(evals):
+            # the devices the current direction serves: a verified selection
+            sel = (_kernels.margins(G, m) >= 1.0) if evals else np.zeros(k, dtype=bool)
+            return MethodResult(sel, m, evals, limit_reached=True)
+        done, made = _kernels.eig_advance(G, active, m, min(steps, limits.runs_left(evals)))
+        evals += int(made)
+    return MethodResult(active, m, evals)

@@ -7,18 +7,48 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from edgeopt._validation import OptionSchema, check_bool, check_int
+from edgeopt._validation import OptionSchema, check_bool, check_int, check_scalar
 from edgeopt.aircomp import _kernels
-from edgeopt.aircomp._methods._base import MethodResult, SelectionProblem
+from edgeopt.aircomp._methods._base import Limits, MethodResult, SelectionProblem
 
 #: Options of ``method="fast"``: name -> (default, check).
 OPTIONS: OptionSchema = {
     "sca_outer": (30, partial(check_int, min_value=1)),
     "sca_inner": (40, partial(check_int, min_value=1)),
+    "drop_fraction": (0.25, partial(check_scalar, low=0.0, high=1.0)),
     "add_back": (True, check_bool),
+    "add_back_tries": (16, partial(check_int, min_value=1)),
 }
 RANDOMIZED = False
+
+#: Work (devices x antennas x SCA runs) of one kernel call between returns to Python: a
+#: call takes at most a few tens of milliseconds, so limits and Ctrl-C act promptly.
+CHUNK_WORK = 400_000
+
+
+def _kernel_args(options: Mapping[str, Any]) -> tuple[int, int, float, bool, int]:
+    return (
+        options["sca_outer"],
+        options["sca_inner"],
+        float(options["drop_fraction"]),
+        bool(options["add_back"]),
+        options["add_back_tries"],
+    )
+
+
+def runs_per_call(k: int, n: int) -> int:
+    """SCA runs per kernel call for ``K`` devices and ``N`` antennas (at least 1)."""
+    return max(1, CHUNK_WORK // max(k * n, 1))
+
+
+def served(G: NDArray[np.complex128], m: NDArray[np.complex128]) -> NDArray[np.bool_]:
+    """Devices that ``m`` serves (margin at least 1): always a verified selection."""
+    if not np.any(m != 0):
+        return np.zeros(G.shape[0], dtype=bool)
+    out: NDArray[np.bool_] = _kernels.margins(G, m) >= 1.0
+    return out
 
 
 def select_fast(
@@ -26,18 +56,29 @@ def select_fast(
 ) -> MethodResult:
     """Device selection by greedy removal with a max-min SCA beamformer (method ``"fast"``).
 
-    Starting from every servable device and (approximately) the dominant direction of
-    ``sum_i g_i g_i^H / ||g_i||^2``, the beamformer that maximizes the smallest margin is
-    improved by successive convex approximation with fixed phases (closed-form steps,
-    :func:`~edgeopt.aircomp._kernels.maxmin_sca`) and the device with the smallest margin
-    is dropped until every margin is at least 1; the dropped devices are then tried again,
-    largest margin first (``add_back``).  The whole method runs in Numba
-    (:func:`~edgeopt.aircomp._kernels.greedy_select`).
+    Starting from every servable device (exact screening: ``||g_i|| >= 1``) and
+    (approximately) the dominant direction of ``sum_i g_i g_i^H / ||g_i||^2``, the
+    beamformer that maximizes the smallest margin is improved by successive convex
+    approximation with fixed phases (:func:`~edgeopt.aircomp._kernels.maxmin_sca`, warm
+    started from the previous beamformer); while some margin is below 1, devices with the
+    smallest margins are dropped: one at a time while at most 64 devices are active, then
+    ``floor(drop_fraction * v)`` at once (``v``: the margins below 1).  Then every dropped
+    device the beamformer already serves is added (exact), and the others are tried,
+    largest margin first, each kept if the warm-started SCA still serves the enlarged set
+    (``add_back``; the pass ends after ``add_back_tries`` failures in a row).  The method
+    runs in Numba (:func:`~edgeopt.aircomp._kernels.fast_advance`), cut into calls of
+    bounded work so that limits and Ctrl-C take effect between them.
+
+    Cost: ``O(K N^2)`` to start; one SCA iteration costs ``O(S N)`` for ``S`` active devices
+    plus ``O(W N)`` per inner step on a working set of ``W = max(32, 2 N)`` devices (never
+    an ``S x S`` matrix); the bulk drops make the number of SCA runs grow about
+    logarithmically in ``K``, so the whole method is about ``O(K N log K)`` plus
+    ``O(N^2)`` work per inner step.
 
     Parameters
     ----------
     problem : SelectionProblem
-        The validated input (scaled channels ``G``, shape ``(K, N)``).
+        The validated input (scaled channels ``G``, shape ``(K, N)``) and its limits.
     options : mapping
         :data:`OPTIONS`, checked and filled in.
     rng : None
@@ -46,7 +87,8 @@ def select_fast(
     Returns
     -------
     MethodResult
-        ``iterations``: max-min SCA runs.
+        ``iterations``: max-min SCA runs; at a limit, the devices the current beamformer
+        serves (``limit_reached=True``).
 
     References
     ----------
@@ -55,7 +97,81 @@ def select_fast(
        DOI 10.1109/TWC.2019.2961673: problem (12), which this greedy heuristic solves
        approximately (the greedy and the fixed-phase SCA are not from the paper).
     """
-    selected, m, runs = _kernels.greedy_select(
-        problem.scaled, options["sca_outer"], options["sca_inner"], options["add_back"]
-    )
-    return MethodResult(np.asarray(selected, dtype=bool), m, int(runs))
+    G = problem.scaled
+    k, n = G.shape
+    active = np.zeros(k, dtype=bool)
+    m = np.zeros(n, dtype=np.complex128)
+    servable = np.zeros(k, dtype=bool)
+    order = np.zeros(k, dtype=np.int64)
+    state = np.zeros(8, dtype=np.int64)
+    _kernels.fast_init(G, active, m, servable, state)
+    args = _kernel_args(options)
+    chunk = runs_per_call(k, n)
+    limits: Limits = problem.limits
+    cut = False
+    while state[0] != _kernels.DONE:
+        if limits.reached(int(state[1])):
+            cut = True
+            break
+        runs = min(chunk, limits.runs_left(int(state[1])))
+        _kernels.fast_advance(G, active, m, servable, order, state, runs, *args)
+    selected = served(G, m) & servable if cut else active.copy()
+    return MethodResult(selected, m, int(state[1]), limit_reached=cut)
+
+
+def select_fast_batch(
+    G: NDArray[np.complex128], options: Mapping[str, Any], limits: Limits
+) -> tuple[NDArray[np.bool_], NDArray[np.complex128], NDArray[np.int64], NDArray[np.bool_]]:
+    """:func:`select_fast` for every draw of the ``(B, K, N)`` scaled channels at once.
+
+    The draws run in parallel (Numba ``prange``, one draw per thread at a time) on the
+    same resumable kernel as :func:`select_fast`, so draw ``b`` gives exactly the result of
+    a single call on ``G[b]`` whatever the number of threads.  ``max_iterations`` applies
+    to each draw, ``time_limit_s`` to the whole batch.  Returns the selections ``(B, K)``,
+    beamformers ``(B, N)``, SCA runs ``(B,)`` and whether a limit cut each draw ``(B,)``.
+    """
+    b, k, n = G.shape
+    active = np.zeros((b, k), dtype=bool)
+    m = np.zeros((b, n), dtype=np.complex128)
+    servable = np.zeros((b, k), dtype=bool)
+    order = np.zeros((b, k), dtype=np.int64)
+    state = np.zeros((b, 8), dtype=np.int64)
+    args = _kernel_args(options)
+    # draws per call and runs per draw per call keep each call's work bounded
+    per_draw = runs_per_call(k, n)
+    draws = max(1, CHUNK_WORK // max(k * n * per_draw, 1))
+    chunk = max(per_draw, 1)
+    cut = np.zeros(b, dtype=bool)
+    for lo in range(0, b, draws):
+        hi = min(lo + draws, b)
+        sl = slice(lo, hi)
+        start = True
+        while True:
+            if limits.time_left() <= 0.0:
+                cut[lo:] = state[lo:, 0] != _kernels.DONE
+                break
+            runs = np.array(
+                [
+                    0 if state[i, 0] == _kernels.DONE and not start
+                    else min(chunk, limits.runs_left(int(state[i, 1])))
+                    for i in range(lo, hi)
+                ],
+                dtype=np.int64,
+            )
+            _kernels.fast_batch(
+                G[sl], active[sl], m[sl], servable[sl], order[sl], state[sl], start, runs, *args
+            )
+            start = False
+            pending = state[sl, 0] != _kernels.DONE
+            if limits.max_iterations is not None:
+                over = pending & (state[sl, 1] >= limits.max_iterations)
+                cut[sl] |= over
+                pending &= ~over
+            if not pending.any():
+                break
+        if cut[lo:].any() and limits.time_left() <= 0.0:
+            break
+    selected = active.copy()
+    for i in np.flatnonzero(cut):
+        selected[i] = served(G[i], m[i]) & servable[i]
+    return selected, m, state[:, 1].copy(), cut

@@ -16,8 +16,10 @@ from edgeopt.aircomp._methods._base import (
     SelectionProblem,
     candidate_margins,
     gaussian_beamformers,
+    largest_passing,
 )
 from edgeopt.aircomp._methods._two_step import (
+    BestServed,
     largest_relaxed_prefix,
     order_devices,
     prefix_mask,
@@ -71,9 +73,11 @@ def select_sdr(
     assert rng is not None
 
     def body(
-        backend: SDPBackend, G: NDArray[np.complex128]
+        backend: SDPBackend, G: NDArray[np.complex128], tracker: BestServed
     ) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None]:
-        return sdr_step2(backend, G, sparsity_l1(backend), rng, options["randomizations"])
+        return sdr_step2(
+            backend, G, sparsity_l1(backend), rng, options["randomizations"], tracker
+        )
 
     return run_two_step(problem, options["backend"], body)
 
@@ -93,15 +97,17 @@ def sdr_step2(
     x: NDArray[np.float64],
     rng: np.random.Generator,
     samples: int,
+    tracker: BestServed | None = None,
 ) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None]:
     """Step 2 of the SDR baseline with Gaussian randomization.
 
-    Devices are ordered by ``x``; from the largest prefix that passes the relaxation
-    downwards, candidates ``m`` are drawn from the relaxed solution (and, if none serves the
-    prefix, from the relaxed solution maximizing the sum of scaled gains, see
-    :meth:`~edgeopt.aircomp._sdp.RealBackend.gain_objective`).  The selection is the set of
-    devices served by the best candidate seen (the most devices, over all ``K``); the scan
-    stops at the first prefix that a candidate serves entirely.
+    Devices are ordered by ``x``; for a prefix, candidates ``m`` are drawn from its relaxed
+    solution (and, if none serves the prefix, from the relaxed solution maximizing the sum
+    of scaled gains, see :meth:`~edgeopt.aircomp._sdp.RealBackend.gain_objective`).  The
+    largest prefix that some candidate serves entirely is searched by bisection below the
+    largest prefix that passes the relaxation (``O(log K)`` prefixes, at most two programs
+    each, instead of a scan over ``O(K)`` prefixes).  The selection is the set of devices
+    served by the best candidate seen (the most devices, over all ``K``).
 
     References
     ----------
@@ -111,11 +117,10 @@ def sdr_step2(
     k = G.shape[0]
     order = order_devices(x, G)
     n_up, sols = largest_relaxed_prefix(backend, order, x)
-    best_mask = np.zeros(k, dtype=bool)
-    best_m: NDArray[np.complex128] | None = None
-    for n in range(n_up, 0, -1):
+    best: dict[str, Any] = {"mask": np.zeros(k, dtype=bool), "m": None}
+
+    def test(n: int) -> bool:
         mask = prefix_mask(order, n)
-        done = False
         for attempt in range(2):
             if attempt == 0:
                 X = sols.get(n)
@@ -130,11 +135,16 @@ def sdr_step2(
             served = candidate_margins(cands, G) >= 1.0
             counts = served.sum(axis=1)
             i = int(np.argmax(counts))
-            if counts[i] > best_mask.sum():
-                best_mask, best_m = served[i].copy(), cands[i] / np.linalg.norm(cands[i])
+            if counts[i] > best["mask"].sum():
+                best["mask"] = served[i].copy()
+                best["m"] = cands[i] / np.linalg.norm(cands[i])
+                if tracker is not None:
+                    tracker.offer(np.ascontiguousarray(best["m"]))
             if np.any(served[:, mask].all(axis=1)):
-                done = True
-                break
-        if done:
-            break
+                return True
+        return False
+
+    largest_passing(test, n_up, n_up)
+    best_mask: NDArray[np.bool_] = best["mask"]
+    best_m: NDArray[np.complex128] | None = best["m"]
     return best_mask, best_m
