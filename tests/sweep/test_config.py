@@ -119,7 +119,9 @@ def test_extra_keys_are_accepted_and_listed(tmp_path):
     assert config_from_table(table, tmp_path / "cfg.toml", extra_keys=["quick"]).func is toy_point
     with pytest.raises(ConfigError, match="unknown key.*'quick'"):
         config_from_table(table, tmp_path / "cfg.toml")
-    with pytest.raises(ConfigError, match="expected some of batch_size, executor, function"):
+    with pytest.raises(
+        ConfigError, match="expected some of batch_size, common_random_numbers, executor, function"
+    ):
         config_from_table({"colour": 1, **table}, "cfg.toml", extra_keys=["quick"])
     assert {"function", "seed", "grid", "zip"} <= CONFIG_KEYS and "experiment" not in CONFIG_KEYS
 
@@ -320,3 +322,47 @@ def test_missing_or_unreadable_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(bad)
     assert os.listdir(tmp_path) == ["bin.toml"]
+
+
+def test_common_random_numbers_from_a_file_reach_the_sweep(tmp_path):
+    path = _write(tmp_path, 'common_random_numbers = ["a"]\n' + GOOD)
+    config = load_config(path)
+    assert config.common_random_numbers == ("a",)
+    table = run_config(config, progress=False)
+    expected = run_sweep(
+        toy_point,
+        config.grid,
+        seed=4,
+        repeats=2,
+        executor="serial",
+        progress=False,
+        common_random_numbers=("a",),
+    )
+    pd.testing.assert_frame_equal(table, expected, check_exact=True)
+    # a = 1 and a = 2 drew the same numbers
+    assert table.groupby(["b", "repeat"])["u"].nunique().eq(1).all()
+
+
+def test_common_random_numbers_default_to_the_base_and_the_file_overrides_them(tmp_path):
+    base = SweepBase(
+        toy_point, "toy", {"a": [1, 2], "b": [0.5]}, seed=1, repeats=1, common_random_numbers=("a",)
+    )
+    assert config_from_table({}, tmp_path / "t.toml", base=base).common_random_numbers == ("a",)
+    other = config_from_table({"common_random_numbers": ["b"]}, tmp_path / "t.toml", base=base)
+    assert other.common_random_numbers == ("b",)
+    none = config_from_table({"common_random_numbers": []}, tmp_path / "t.toml", base=base)
+    assert none.common_random_numbers == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "match"),
+    [
+        ('common_random_numbers = "a"\n', "list of parameter names"),
+        ('common_random_numbers = ["nope"]\n', "names of grid parameters.*'nope'"),
+    ],
+)
+def test_bad_common_random_numbers_in_a_file_are_config_errors(tmp_path, line, match):
+    path = _write(tmp_path, line + GOOD)
+    with pytest.raises(ConfigError, match=match) as info:
+        load_config(path)
+    assert "common_random_numbers" in str(info.value) and "cfg.toml" in str(info.value)

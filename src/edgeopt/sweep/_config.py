@@ -40,7 +40,18 @@ __all__ = [
 
 #: The keys of a sweep configuration file that :func:`config_from_table` reads.
 CONFIG_KEYS = frozenset(
-    {"function", "seed", "repeats", "executor", "store", "output", "batch_size", "grid", "zip"}
+    {
+        "function",
+        "seed",
+        "repeats",
+        "executor",
+        "store",
+        "output",
+        "batch_size",
+        "grid",
+        "zip",
+        "common_random_numbers",
+    }
 )
 
 
@@ -50,7 +61,7 @@ class SweepBase:
 
     :func:`config_from_table` starts from it when the file names no ``function``: the
     file's ``[grid]`` and ``[zip]`` replace the base grid parameter by parameter, and its
-    ``seed`` and ``repeats`` (when given) replace the base's.
+    ``seed``, ``repeats`` and ``common_random_numbers`` (when given) replace the base's.
 
     Parameters
     ----------
@@ -66,6 +77,9 @@ class SweepBase:
         Default Monte Carlo repeats.
     parameters : frozenset of str, optional
         The parameter names the file may set; default: the names in ``grid``.
+    common_random_numbers : tuple of str
+        Default grid parameters left out of each point's seed (see
+        :func:`~edgeopt.sweep.run_sweep`).
 
     Examples
     --------
@@ -82,6 +96,7 @@ class SweepBase:
     seed: int
     repeats: int
     parameters: frozenset[str] | None = None
+    common_random_numbers: tuple[str, ...] = ()
 
     def known_parameters(self) -> frozenset[str]:
         """The parameter names a configuration may set (``parameters``, else the grid's)."""
@@ -114,6 +129,8 @@ class SweepConfig:
         Results store (SQLite) and table (``.csv`` or ``.parquet``), relative to the
         current working directory unless absolute.
     batch_size : int or None
+    common_random_numbers : tuple of str
+        Grid parameters left out of each point's seed (see :func:`~edgeopt.sweep.run_sweep`).
     """
 
     path: Path
@@ -126,6 +143,7 @@ class SweepConfig:
     store: Path = field(default_factory=lambda: Path("sweep.sqlite"))
     output: Path = field(default_factory=lambda: Path("sweep.csv"))
     batch_size: int | None = None
+    common_random_numbers: tuple[str, ...] = ()
 
 
 def _int(data: Mapping[str, Any], key: str, where: Path, minimum: int) -> int | None:
@@ -144,6 +162,30 @@ def _str(data: Mapping[str, Any], key: str, where: Path) -> str | None:
     if not isinstance(value, str) or not value:
         raise invalid_config(where, key, value, "a non-empty string")
     return value
+
+
+def _crn(data: Mapping[str, Any], where: Path, grid: Mapping[Any, Any]) -> tuple[str, ...] | None:
+    """The file's ``common_random_numbers`` (None when absent): grid parameter names."""
+    if "common_random_numbers" not in data:
+        return None
+    value = data["common_random_numbers"]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise invalid_config(
+            where, "common_random_numbers", value, 'a list of parameter names, e.g. ["scheme"]'
+        )
+    names: set[str] = set()
+    for key in grid:
+        names.update(key if isinstance(key, tuple) else (key,))
+    unknown = [v for v in value if v not in names]
+    if unknown:
+        raise invalid_config(
+            where,
+            "common_random_numbers",
+            value,
+            f"names of grid parameters (not {', '.join(map(repr, unknown))}; the grid has "
+            f"{', '.join(map(repr, sorted(names)))})",
+        )
+    return tuple(sorted(set(value)))
 
 
 def _check_parquet_engine(where: Path | None, output: str) -> None:
@@ -316,8 +358,8 @@ def config_from_table(
     base : SweepBase, optional
         Without it the table must name a ``function`` and a ``seed``.  With it the table
         must not name a ``function``: its ``[grid]`` and ``[zip]`` override the base grid
-        (a parameter the base does not know is an error), and ``seed`` and ``repeats``
-        default to the base's.
+        (a parameter the base does not know is an error), and ``seed``, ``repeats`` and
+        ``common_random_numbers`` default to the base's.
     extra_keys : collection of str
         Further keys the caller has read itself: accepted, ignored here, and listed with
         ``CONFIG_KEYS`` when an unknown key is reported.
@@ -409,6 +451,9 @@ def config_from_table(
             rows if len(names) > 1 else [r[0] for r in rows]
         )
     normalize_grid(grid, where=where)
+    crn = _crn(data, where, grid)
+    if crn is None:
+        crn = base.common_random_numbers if base is not None else ()
 
     folder = Path("out") / "sweeps"
     store = _str(data, "store", where)
@@ -431,6 +476,7 @@ def config_from_table(
         store=Path(store) if store else folder / f"{where.stem}.sqlite",
         output=out_path,
         batch_size=batch_size,
+        common_random_numbers=tuple(crn),
     )
 
 
@@ -447,6 +493,7 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
         store = "runs/ch.sqlite"    # default: out/sweeps/<config name>.sqlite
         output = "runs/ch.csv"      # .csv or .parquet; default: out/sweeps/<config name>.csv
         batch_size = 8              # default: adaptive
+        common_random_numbers = ["scheme"]  # grid parameters left out of the seeds
 
         [grid]                      # crossed; a scalar means a one-value list
         snr_db = [0, 10, 20]
@@ -581,6 +628,7 @@ def run_config(
         batch_size=cfg.batch_size,
         progress=progress,
         force=force,
+        common_random_numbers=cfg.common_random_numbers,
     )
     (to_parquet if out_path.suffix == ".parquet" else to_csv)(table, out_path)
     return table

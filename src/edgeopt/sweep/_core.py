@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,13 @@ import numpy as np
 from edgeopt._validation import check_bool, check_int, invalid_config, invalid_input, invalid_inputs
 from edgeopt.errors import InvalidInputError
 from edgeopt.sweep._executors import Batcher, connect_timeout, make_backend, parse_executor, probe
-from edgeopt.sweep._grid import canonical_json, code_version, expand_grid, point_key
+from edgeopt.sweep._grid import (
+    canonical_json,
+    check_common_random_numbers,
+    code_version,
+    expand_grid,
+    point_key,
+)
 from edgeopt.sweep._progress import Progress
 from edgeopt.sweep._spawn import check_sendable, in_worker_bootstrap
 from edgeopt.sweep._store import ResultStore
@@ -103,13 +109,14 @@ def run_sweep(
     batch_size: int | None = None,
     progress: bool = True,
     force: bool = False,
+    common_random_numbers: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Run ``func`` on every point of ``grid``, ``repeats`` times, and collect a table.
 
     Every (point, repeat) gets its own random generator seeded by
-    :func:`~edgeopt.sweep.point_seed` ``(seed, point, repeat)``, so the table does not
-    depend on the executor, the number of workers, the batch size, the completion order or
-    the other points of the grid.
+    :func:`~edgeopt.sweep.point_seed` ``(seed, point, repeat, common_random_numbers=...)``,
+    so the table does not depend on the executor, the number of workers, the batch size,
+    the completion order or the other points of the grid.
 
     Parameters
     ----------
@@ -143,6 +150,13 @@ def run_sweep(
         Show a progress line (done/total, failures, ETA) on stderr when it is a terminal.
     force : bool
         Recompute every point even if stored (the stored rows are replaced).
+    common_random_numbers : sequence of str, optional
+        Grid parameters left out of each point's seed (*common random numbers*): points
+        that differ only in these parameters (the scheme being compared, say) get the same
+        generator, on every executor, so a comparison between them is not mixed with seed
+        noise.  Each point still has its own row and store entry, and the store keys
+        include these names, so changing them never reuses results drawn with other
+        seeds.  Default: none (every point has its own stream).
 
     Returns
     -------
@@ -151,7 +165,7 @@ def run_sweep(
         columns, ``repeat``, one column per output, and ``error`` (None, or the traceback
         of a point that raised).  ``table.attrs["sweep"]`` holds a summary: ``points``,
         ``failures``, ``computed``, ``reused``, ``wall_time_s``, ``executor``, ``seed``,
-        ``repeats``, ``code_version`` and ``store``.
+        ``repeats``, ``common_random_numbers``, ``code_version`` and ``store``.
 
     Raises
     ------
@@ -178,6 +192,19 @@ def run_sweep(
     3      10       1         0.095
     >>> int(table.attrs["sweep"]["failures"])
     0
+
+    With common random numbers over ``rate_bps_hz``, both rates are computed on the same
+    channel draws: the generator of the point without ``rate_bps_hz``:
+
+    >>> import numpy as np
+    >>> from edgeopt.sweep import point_seed
+    >>> crn = run_sweep(rayleigh_outage, {"snr_db": [0], "rate_bps_hz": [1.0, 1.5]},
+    ...                 seed=7, executor="serial", progress=False,
+    ...                 common_random_numbers=("rate_bps_hz",))
+    >>> rng = np.random.default_rng(point_seed(7, {"snr_db": 0}))
+    >>> by_hand = rayleigh_outage({"snr_db": 0, "rate_bps_hz": 1.5}, rng)["outage"]
+    >>> bool(crn["outage"].iloc[1] == by_hand)
+    True
     """
     if in_worker_bootstrap():
         # A process-pool worker importing a script that starts its sweep at import time (no
@@ -192,8 +219,18 @@ def run_sweep(
         batch_size = check_int(batch_size, "batch_size", min_value=1)
     progress = check_bool(progress, "progress")
     force = check_bool(force, "force")
+    crn = check_common_random_numbers(common_random_numbers)
     spec = parse_executor(executor)
     points = expand_grid(grid)
+    names = {n for p in points for n in p}
+    unknown = [n for n in crn if n not in names]
+    if unknown:
+        raise invalid_input(
+            "common_random_numbers",
+            crn,
+            f"names of grid parameters (not {', '.join(map(repr, unknown))}; the grid has "
+            f"{', '.join(map(repr, sorted(names))) or 'no parameter'})",
+        )
     if spec.address is not None:
         probe(spec.address, connect_timeout())  # even when every point is already stored
     store_path: Path | None = None
@@ -209,7 +246,7 @@ def run_sweep(
     for p in points:
         params_json = canonical_json(p)
         for r in range(repeats):
-            jobs.append((p, r, point_key(code, seed, p, r), params_json))
+            jobs.append((p, r, point_key(code, seed, p, r, crn), params_json))
 
     results: dict[int, tuple[str, str | None, str | None]] = {}
     if store_path is not None and not force:
@@ -227,7 +264,7 @@ def run_sweep(
         if store_path is not None:
             db = ResultStore(store_path)
         if backend is not None:
-            _drive(backend, func, seed, jobs, pending, results, db, bar, batch_size, code)
+            _drive(backend, func, seed, crn, jobs, pending, results, db, bar, batch_size, code)
     finally:
         bar.close()
         if backend is not None:
@@ -248,6 +285,7 @@ def run_sweep(
         "executor": spec.label,
         "seed": seed,
         "repeats": repeats,
+        "common_random_numbers": list(crn),
         "code_version": code,
         "store": None if store_path is None else str(store_path),
     }
@@ -280,6 +318,7 @@ def _drive(
     backend: Any,
     func: PointFunc,
     seed: int,
+    crn: tuple[str, ...],
     jobs: list[tuple[dict[str, Any], int, str, str]],
     pending: collections.deque[int],
     results: dict[int, tuple[str, str | None, str | None]],
@@ -317,7 +356,7 @@ def _drive(
         if suspects:
             if not inflight:
                 i = suspects.popleft()
-                handle = backend.submit(func, seed, [(i, jobs[i][0], jobs[i][1])])
+                handle = backend.submit(func, seed, [(i, jobs[i][0], jobs[i][1])], crn)
                 inflight[handle] = [i]
                 alone.add(handle)
         else:
@@ -325,7 +364,7 @@ def _drive(
                 size = batcher.next_size(len(pending), backend.workers())
                 batch = [pending.popleft() for _ in range(size)]
                 items = [(i, jobs[i][0], jobs[i][1]) for i in batch]
-                inflight[backend.submit(func, seed, items)] = batch
+                inflight[backend.submit(func, seed, items, crn)] = batch
         for handle in backend.wait(list(inflight)):
             batch = inflight.pop(handle)
             try:

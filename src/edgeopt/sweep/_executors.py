@@ -1,9 +1,11 @@
 """The executors of a sweep behind one seam: serial, process pool, Dask.
 
-The driver hands a backend batches of points, ``(index, params, repeat)``; a worker runs
-:func:`run_batch` on a batch and sends back one ``(index, status, outputs_json, error,
-elapsed_s)`` record per point.  Seeds are derived inside the worker from the root seed, the
-point and the repeat index only, so every backend computes bit-identical results.
+The driver hands a backend batches of points, ``(index, params, repeat)``, with the root
+seed and the common-random-number parameter names; a worker runs :func:`run_batch` on a
+batch and sends back one ``(index, status, outputs_json, error, elapsed_s)`` record per
+point.  Seeds are derived inside the worker from the root seed, the point (without its
+common-random-number parameters) and the repeat index only, so every backend computes
+bit-identical results.
 """
 
 from __future__ import annotations
@@ -75,14 +77,18 @@ def encode_outputs(result: Any, params: Mapping[str, Any]) -> str:
 
 
 def run_batch(
-    func: Callable[[dict[str, Any], np.random.Generator], Any], seed: int, items: Sequence[Item]
+    func: Callable[[dict[str, Any], np.random.Generator], Any],
+    seed: int,
+    items: Sequence[Item],
+    common_random_numbers: tuple[str, ...] = (),
 ) -> list[Record]:
     """Compute a batch of points (runs in a worker); never raises for a failing point."""
     records: list[Record] = []
     for index, params, repeat in items:
         start = time.perf_counter()
         try:
-            rng = np.random.default_rng(point_seed(seed, params, repeat))
+            sseq = point_seed(seed, params, repeat, common_random_numbers=common_random_numbers)
+            rng = np.random.default_rng(sseq)
             result = func(dict(params), rng)
             encoded = encode_outputs(result, params)
         except Exception:
@@ -191,7 +197,8 @@ class Backend:
     def workers(self) -> int:
         raise NotImplementedError
 
-    def submit(self, func: Any, seed: int, items: list[Item]) -> Any:
+    def submit(self, func: Any, seed: int, items: list[Item], crn: tuple[str, ...]) -> Any:
+        """Start ``run_batch(func, seed, items, crn)``; return a handle for :meth:`wait`."""
         raise NotImplementedError
 
     def wait(self, handles: list[Any]) -> list[Any]:
@@ -213,9 +220,9 @@ class SerialBackend(Backend):
     def workers(self) -> int:
         return 1
 
-    def submit(self, func: Any, seed: int, items: list[Item]) -> Any:
+    def submit(self, func: Any, seed: int, items: list[Item], crn: tuple[str, ...]) -> Any:
         fut: cf.Future[list[Record]] = cf.Future()
-        fut.set_result(run_batch(func, seed, items))
+        fut.set_result(run_batch(func, seed, items, crn))
         return fut
 
     def wait(self, handles: list[Any]) -> list[Any]:
@@ -339,9 +346,9 @@ class ProcessBackend(Backend):
     def workers(self) -> int:
         return self._n
 
-    def submit(self, func: Any, seed: int, items: list[Item]) -> Any:
+    def submit(self, func: Any, seed: int, items: list[Item], crn: tuple[str, ...]) -> Any:
         with _main_without_fake_file():
-            return self._pool.submit(run_batch, func, seed, items)
+            return self._pool.submit(run_batch, func, seed, items, crn)
 
     def wait(self, handles: list[Any]) -> list[Any]:
         done, _ = cf.wait(handles, return_when=cf.FIRST_COMPLETED)
@@ -412,8 +419,8 @@ class DaskBackend(Backend):
             self._n_cache = (now, max(1, n))
         return self._n_cache[1]
 
-    def submit(self, func: Any, seed: int, items: list[Item]) -> Any:
-        return self._client.submit(run_batch, func, seed, items, pure=False)
+    def submit(self, func: Any, seed: int, items: list[Item], crn: tuple[str, ...]) -> Any:
+        return self._client.submit(run_batch, func, seed, items, crn, pure=False)
 
     def wait(self, handles: list[Any]) -> list[Any]:
         from distributed import wait

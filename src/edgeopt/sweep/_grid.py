@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 import edgeopt
-from edgeopt._validation import check_int, invalid_config, invalid_configs
+from edgeopt._validation import check_int, invalid_config, invalid_configs, invalid_input
 
 __all__ = ["normalize_grid", "expand_grid", "point_seed", "params_hash", "code_version"]
 
@@ -245,14 +245,83 @@ def seed_words(params: Mapping[str, Any]) -> tuple[int, int, int, int]:
     return (int(w[0]), int(w[1]), int(w[2]), int(w[3]))
 
 
-def point_seed(seed: int, params: Mapping[str, Any], repeat: int = 0) -> np.random.SeedSequence:
+def check_common_random_numbers(value: Any, name: str = "common_random_numbers") -> tuple[str, ...]:
+    """Check a ``common_random_numbers`` argument: parameter names, returned sorted, unique.
+
+    Parameters
+    ----------
+    value : sequence of str
+        Parameter names (a tuple or list; a single name must be given as ``("name",)``).
+    name : str
+        The argument's name in the error message.
+
+    Returns
+    -------
+    tuple of str
+        The names, sorted and without repetitions.
+
+    Raises
+    ------
+    InvalidInputError
+        A string (not a sequence of names), or an element that is not a non-empty string.
+
+    Examples
+    --------
+    >>> from edgeopt.sweep._grid import check_common_random_numbers
+    >>> check_common_random_numbers(["scheme", "method", "scheme"])
+    ('method', 'scheme')
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | set | frozenset):
+        raise invalid_input(name, value, "a tuple of parameter names, e.g. ('scheme',)")
+    for item in value:
+        if not isinstance(item, str) or not item:
+            raise invalid_input(name, value, "a tuple of non-empty parameter names")
+    return tuple(sorted(set(value)))
+
+
+def seed_params(
+    params: Mapping[str, Any], common_random_numbers: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The part of a point that seeds it: ``params`` without the common-random-number keys.
+
+    Raises
+    ------
+    InvalidInputError
+        A name of ``common_random_numbers`` that is not a parameter of the point.
+    """
+    names = check_common_random_numbers(common_random_numbers)
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise invalid_input(
+            "common_random_numbers",
+            names,
+            f"names of parameters of the point (not {', '.join(map(repr, missing))}; "
+            f"the point has {', '.join(map(repr, params)) or 'no parameter'})",
+        )
+    return {k: v for k, v in params.items() if k not in names}
+
+
+def point_seed(
+    seed: int,
+    params: Mapping[str, Any],
+    repeat: int = 0,
+    *,
+    common_random_numbers: Sequence[str] = (),
+) -> np.random.SeedSequence:
     """The seed of one point of a sweep.
 
     ``SeedSequence(entropy=seed, spawn_key=(w0, w1, w2, w3, repeat))`` where ``w0..w3`` are
-    the first 128 bits of the SHA-256 of the point's canonical JSON
-    (:func:`params_hash`).  It depends only on the root seed, the point and the repeat
-    index: never on the executor, the number of workers, the batch size, the completion
-    order or the other points of the grid.  Use it to recompute one point by hand.
+    the first 128 bits of the SHA-256 of the canonical JSON (:func:`params_hash`) of the
+    point without the parameters named in ``common_random_numbers``.  It depends only on
+    the root seed, those parameters of the point and the repeat index: never on the
+    executor, the number of workers, the batch size, the completion order or the other
+    points of the grid.  Use it to recompute one point by hand.
+
+    *Common random numbers*: points that differ only in the parameters named in
+    ``common_random_numbers`` (say the scheme being compared) get the same seed, so they
+    draw the same random numbers and a difference between them is not mixed with seed
+    noise.  Points that differ in any other parameter, or in the repeat index, get
+    independent seeds.
 
     Parameters
     ----------
@@ -262,6 +331,8 @@ def point_seed(seed: int, params: Mapping[str, Any], repeat: int = 0) -> np.rand
         The parameter point.
     repeat : int >= 0
         Monte Carlo repeat index.
+    common_random_numbers : sequence of str, optional
+        Parameters of ``params`` left out of the seed (default: none).
 
     Returns
     -------
@@ -270,7 +341,8 @@ def point_seed(seed: int, params: Mapping[str, Any], repeat: int = 0) -> np.rand
     Raises
     ------
     InvalidInputError
-        A negative or non-integer ``seed`` or ``repeat`` (``ConfigError``, a subclass, if
+        A negative or non-integer ``seed`` or ``repeat``, a name of
+        ``common_random_numbers`` that is not in ``params`` (``ConfigError``, a subclass, if
         ``params`` is not plain data).
 
     References
@@ -287,10 +359,23 @@ def point_seed(seed: int, params: Mapping[str, Any], repeat: int = 0) -> np.rand
     >>> c = np.random.default_rng(point_seed(1, {"snr_db": 10}, 1)).random()
     >>> a == b, a == c
     (True, False)
+
+    Two schemes compared on the same random numbers:
+
+    >>> crn = ("scheme",)
+    >>> x = np.random.default_rng(point_seed(1, {"snr_db": 10, "scheme": "a"},
+    ...                                      common_random_numbers=crn)).random()
+    >>> y = np.random.default_rng(point_seed(1, {"snr_db": 10, "scheme": "b"},
+    ...                                      common_random_numbers=crn)).random()
+    >>> z = np.random.default_rng(point_seed(1, {"snr_db": 20, "scheme": "a"},
+    ...                                      common_random_numbers=crn)).random()
+    >>> x == y, x == z
+    (True, False)
     """
     seed = check_int(seed, "seed", min_value=0)
     repeat = check_int(repeat, "repeat", min_value=0)
-    return np.random.SeedSequence(entropy=seed, spawn_key=(*seed_words(params), repeat))
+    seeded = seed_params(params, common_random_numbers)
+    return np.random.SeedSequence(entropy=seed, spawn_key=(*seed_words(seeded), repeat))
 
 
 def code_version(func: Callable[..., Any]) -> str:
@@ -358,8 +443,24 @@ def _package_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def point_key(code: str, seed: int, params: Mapping[str, Any], repeat: int) -> str:
-    """Primary key of one stored result: hash of (code version, root seed, point, repeat)."""
+def point_key(
+    code: str,
+    seed: int,
+    params: Mapping[str, Any],
+    repeat: int,
+    common_random_numbers: Sequence[str] = (),
+) -> str:
+    """Primary key of one stored result: hash of (code version, root seed, point, repeat, CRN).
+
+    The whole point is hashed (the common-random-number parameters included), so points
+    sharing a seed still have their own rows; the sorted ``common_random_numbers`` names
+    are part of the key when there are any, so changing them never reuses a result drawn
+    with other seeds (without them the key is that of a sweep without common random
+    numbers).
+    """
     normal = _normalize_value(dict(params), "params")
-    text = canonical_json({"code": code, "params": normal, "repeat": int(repeat), "seed": seed})
-    return hashlib.sha256(text.encode()).hexdigest()
+    data: dict[str, Any] = {"code": code, "params": normal, "repeat": int(repeat), "seed": seed}
+    names = check_common_random_numbers(common_random_numbers)
+    if names:
+        data["common_random_numbers"] = list(names)
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
