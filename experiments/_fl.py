@@ -1,4 +1,11 @@
-"""Helpers shared by the federated experiments (fl_aircomp, fl_latency, fl_compression).
+"""Helpers shared by the federated experiments (fl_aircomp, fl_latency, fl_compression,
+fl_heterogeneous).
+
+Each experiment builds its cell with :mod:`edgeopt.system` (:func:`normalized_cell` for the
+papers' normalized setting, :func:`edgeopt.system.drop_devices` for a dropped cell) and
+reads every fixed parameter (learning rate, local steps, batch size, model, partition,
+band, powers, noise, ...) from ``params``, where :class:`edgeopt.repro.Experiment`'s
+``constants`` put them.  :func:`train` runs FedAvg with those parameters.
 
 A point of those experiments is one whole training run.  The sweep stores flat rows of
 scalars, so the per-round curves travel as one JSON string column, ``curve_json``: an object
@@ -29,6 +36,54 @@ CURVE_KEYS = (
 )
 
 
+#: The training parameters every FL experiment declares among its constants.
+TRAINING_KEYS = ("data", "model", "partition", "local_steps", "lr", "batch_size")
+
+
+def normalized_cell(params: dict[str, Any], num_clients: int) -> Any:
+    """The normalized cell of ``params``: ``normalized_system`` with its SNR and band.
+
+    Reads ``num_antennas``, ``power_w``, ``snr_db`` (``P/σ²`` with unit-gain CN(0, I)
+    channels, per antenna: ``noise_w = P / 10^(snr_db/10)``) and ``bandwidth_hz``.
+    """
+    from edgeopt.system import normalized_system
+    from edgeopt.units import db_to_lin
+
+    power_w = float(params["power_w"])
+    return normalized_system(
+        num_clients,
+        num_antennas=int(params["num_antennas"]),
+        power_w=power_w,
+        noise_w=power_w / float(db_to_lin(float(params["snr_db"]))),
+        bandwidth_hz=float(params["bandwidth_hz"]),
+    )
+
+
+def train(params: dict[str, Any], rng: Any, aggregation: Any, **kwargs: Any) -> History:
+    """:func:`~edgeopt.federated.run_fedavg` with the training parameters of ``params``.
+
+    ``params`` holds :data:`TRAINING_KEYS` and ``rounds`` (and ``alpha`` for a Dirichlet
+    partition); ``kwargs`` are the run's other arguments (``system``, ``participation``...).
+    """
+    from edgeopt.federated import run_fedavg
+
+    options = {"alpha": float(params["alpha"])} if "alpha" in params else {}
+    batch = params["batch_size"]
+    return run_fedavg(
+        data=str(params["data"]),
+        model=str(params["model"]),
+        partition=str(params["partition"]),
+        rounds=int(params["rounds"]),
+        local_steps=int(params["local_steps"]),
+        lr=float(params["lr"]),
+        batch_size=None if batch is None else int(batch),
+        aggregation=aggregation,
+        rng=rng,
+        **kwargs,
+        **options,
+    )
+
+
 def summarize(hist: History) -> dict[str, Any]:
     """Flat scalar outputs of one run plus its curves as ``curve_json``."""
     k = int(hist.info["num_clients"])
@@ -44,6 +99,8 @@ def summarize(hist: History) -> dict[str, Any]:
         "final_accuracy": float(hist.test_accuracy[-1]),
         "best_accuracy": float(hist.test_accuracy.max()),
         "mean_selected": float(hist.selected_count.mean()),
+        "mean_on_time": float(hist.on_time.sum(axis=1).mean()),
+        "mean_sampled": float(hist.sampled.sum(axis=1).mean()),
         "empty_rounds": int(np.sum(hist.selected_count == 0)),
         "median_mse": float(np.median(finite)) if finite.size else 0.0,
         "total_latency_s": float(hist.cumulative_latency_s[-1]),

@@ -8,8 +8,11 @@ sent as 32-bit floats (``none``), or compressed: QSGD with s = 1, 4, 16 levels
 reports its exact message length (:mod:`edgeopt.federated.compress`); the curves show test
 accuracy against the cumulative bits sent by all devices (log scale).
 
-One point is one training run; the per-round curves travel in the string column
-``curve_json`` (see :mod:`edgeopt.experiments._fl`).
+The cell is :func:`edgeopt.system.normalized_system` (unit-gain channels, ``P/σ²`` =
+10 dB).  Every fixed parameter is in :data:`CONSTANTS` (the manifest records them, a
+configuration may override them), and the compressors share their random numbers
+(``common_random_numbers``).  One point is one training run; the per-round curves travel
+in the string column ``curve_json`` (see :mod:`edgeopt.experiments._fl`).
 
 Run it with ``edgeopt reproduce fl_compression`` (``--quick``: 5 rounds, 4 compressors).
 """
@@ -28,9 +31,25 @@ from edgeopt.repro import Experiment
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EXPERIMENT", "point", "grid", "plot"]
+__all__ = ["EXPERIMENT", "CONSTANTS", "point", "grid", "plot"]
 
 COMPRESSORS = ("none", "qsgd1", "qsgd4", "qsgd16", "topk0.01", "topk0.1", "signsgd")
+
+#: Every fixed parameter of a point (the manifest records them; a config may override them).
+CONSTANTS: dict[str, Any] = {
+    "data": "digits",
+    "model": "mlp",
+    "partition": "dirichlet",
+    "alpha": 1.0,
+    "local_steps": 5,
+    "lr": 0.3,
+    "batch_size": 16,
+    "access": "tdma",
+    "num_antennas": 1,
+    "power_w": 0.1,
+    "snr_db": 10.0,
+    "bandwidth_hz": 1e6,
+}
 
 
 def _make(name: str) -> Any:
@@ -78,7 +97,7 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     Parameters
     ----------
     params : dict
-        Keys of :func:`grid`.
+        Keys of :func:`grid` and of :data:`CONSTANTS`.
     rng : numpy.random.Generator
         The only source of randomness: :func:`~edgeopt.federated.run_fedavg` spawns one
         stream per purpose from it (partition, initial model, batches, channels, noise,
@@ -89,25 +108,13 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     dict
         Scalars (``final_accuracy``, ``total_uplink_bits``, ...) and ``curve_json``.
     """
-    from edgeopt.experiments._fl import summarize
+    from edgeopt.experiments._fl import normalized_cell, summarize, train
 
-    from edgeopt.federated import DigitalAggregation, run_fedavg
+    from edgeopt.federated import DigitalAggregation
 
-    power_w = 0.1
-    agg = DigitalAggregation(1e6, power_w, power_w / 10.0, compressor=_make(params["compressor"]))
-    hist = run_fedavg(
-        data="digits",
-        model="mlp",
-        num_clients=int(params["num_clients"]),
-        partition="dirichlet",
-        alpha=1.0,
-        rounds=int(params["rounds"]),
-        local_steps=5,
-        lr=0.3,
-        batch_size=16,
-        aggregation=agg,
-        rng=rng,
-    )
+    system = normalized_cell(params, int(params["num_clients"]))
+    agg = DigitalAggregation(str(params["access"]), compressor=_make(params["compressor"]))
+    hist = train(params, rng, agg, system=system)
     return summarize(hist)
 
 
@@ -155,4 +162,6 @@ EXPERIMENT = Experiment(
     plot=plot,
     repeats=lambda quick: 1 if quick else 3,
     seed=6,
+    constants=CONSTANTS,
+    common_random_numbers=("compressor",),
 )

@@ -2,7 +2,8 @@
 
 FedAvg (MLP on IID digits) with K = 10, 50, 100 devices.  Every round the devices compute
 (``6·d`` cycles per sample at 1 GHz, :mod:`edgeopt.cost`) and then upload over a fresh
-Rayleigh channel with SNR ``P/σ²`` = 10 dB on a 1 MHz band:
+Rayleigh channel with SNR ``P/σ²`` = 10 dB on a 1 MHz band (the normalized cell of
+:func:`edgeopt.system.normalized_system`: unit-gain CN(0, I) channels to N = 6 antennas):
 
 * ``aircomp``: one analog transmission of ``⌈d/2⌉`` complex symbols whatever K
   (:class:`~edgeopt.federated.AirCompAggregation`, ``fast`` selection, normalized target
@@ -14,8 +15,11 @@ Rayleigh channel with SNR ``P/σ²`` = 10 dB on a 1 MHz band:
 AirComp's round time does not grow with K, TDMA's grows linearly; compression divides it by
 the payload ratio.  The curves show accuracy against cumulative latency (log scale).
 
-One point is one training run; the per-round curves travel in the string column
-``curve_json`` (see :mod:`edgeopt.experiments._fl`).
+Every fixed parameter is in :data:`CONSTANTS` (the manifest records them, a configuration
+may override them), and the schemes share their random numbers (``common_random_numbers``:
+same data order, initial model and channels).  One point is one training run; the
+per-round curves travel in the string column ``curve_json`` (see
+:mod:`edgeopt.experiments._fl`).
 
 Run it with ``edgeopt reproduce fl_latency`` (``--quick``: K = 10 and 50, 5 rounds).
 """
@@ -34,11 +38,26 @@ from edgeopt.units import db_to_lin
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EXPERIMENT", "point", "grid", "plot"]
+__all__ = ["EXPERIMENT", "CONSTANTS", "point", "grid", "plot"]
 
 SCHEMES = ("aircomp", "tdma", "tdma_qsgd")
-BANDWIDTH_HZ = 1e6
-SNR_DB = 10.0
+
+#: Every fixed parameter of a point (the manifest records them; a config may override them).
+CONSTANTS: dict[str, Any] = {
+    "data": "digits",
+    "model": "mlp",
+    "partition": "iid",
+    "local_steps": 5,
+    "lr": 0.3,
+    "batch_size": 10,
+    "num_antennas": 6,
+    "power_w": 0.1,
+    "snr_db": 10.0,
+    "bandwidth_hz": 1e6,
+    "aircomp_method": "fast",
+    "normalized_target_db": 0.0,
+    "qsgd_levels": 4,
+}
 
 
 def grid(quick: bool) -> dict[str, Sequence[Any]]:
@@ -72,7 +91,7 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     Parameters
     ----------
     params : dict
-        Keys of :func:`grid`.
+        Keys of :func:`grid` and of :data:`CONSTANTS`.
     rng : numpy.random.Generator
         The only source of randomness: :func:`~edgeopt.federated.run_fedavg` spawns one
         stream per purpose from it (partition, initial model, batches, channels, noise,
@@ -83,40 +102,22 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     dict
         Scalars (``final_accuracy``, ``total_latency_s``, ...) and ``curve_json``.
     """
-    from edgeopt.experiments._fl import summarize
+    from edgeopt.experiments._fl import normalized_cell, summarize, train
 
-    from edgeopt.federated import (
-        QSGD,
-        AirCompAggregation,
-        DigitalAggregation,
-        run_fedavg,
-    )
+    from edgeopt.federated import QSGD, AirCompAggregation, DigitalAggregation
 
     scheme = str(params["scheme"])
-    power_w = 0.1
-    noise_w = power_w / float(db_to_lin(SNR_DB))
+    system = normalized_cell(params, int(params["num_clients"]))
     agg: Any
     if scheme == "aircomp":
-        target = noise_w / power_w  # normalized target gamma P / sigma^2 = 0 dB
-        agg = AirCompAggregation(
-            6, power_w, noise_w, target, method="fast", bandwidth_hz=BANDWIDTH_HZ
-        )
+        # normalized target γP/σ² in dB: γ = 10^((target − snr)/10)
+        target = float(db_to_lin(float(params["normalized_target_db"]) - float(params["snr_db"])))
+        agg = AirCompAggregation(target, method=str(params["aircomp_method"]))
     elif scheme == "tdma":
-        agg = DigitalAggregation(BANDWIDTH_HZ, power_w, noise_w, num_antennas=6)
+        agg = DigitalAggregation("tdma")
     else:
-        agg = DigitalAggregation(BANDWIDTH_HZ, power_w, noise_w, compressor=QSGD(4), num_antennas=6)
-    hist = run_fedavg(
-        data="digits",
-        model="mlp",
-        num_clients=int(params["num_clients"]),
-        partition="iid",
-        rounds=int(params["rounds"]),
-        local_steps=5,
-        lr=0.3,
-        batch_size=10,
-        aggregation=agg,
-        rng=rng,
-    )
+        agg = DigitalAggregation("tdma", compressor=QSGD(int(params["qsgd_levels"])))
+    hist = train(params, rng, agg, system=system)
     return summarize(hist)
 
 
@@ -154,7 +155,12 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
         ax.set_ylim(0.0, 1.0)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7, loc="lower right")
-    fig.suptitle(f"FedAvg on digits, SNR {SNR_DB:g} dB, B = 1 MHz, N = 6", fontsize=10)
+    first = table.iloc[0] if len(table) else CONSTANTS
+    fig.suptitle(
+        f"FedAvg on digits, SNR P/σ² = {float(first['snr_db']):g} dB (unit-gain channels), "
+        f"B = {float(first['bandwidth_hz']) / 1e6:g} MHz, N = {int(first['num_antennas'])}",
+        fontsize=10,
+    )
     return save_figure(fig, out_dir, "fl_latency")
 
 
@@ -166,4 +172,6 @@ EXPERIMENT = Experiment(
     plot=plot,
     repeats=lambda quick: 1 if quick else 3,
     seed=5,
+    constants=CONSTANTS,
+    common_random_numbers=("scheme",),
 )

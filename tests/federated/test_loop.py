@@ -222,7 +222,7 @@ def test_light_imports_do_not_pull_torch():
     code = (
         "import sys, edgeopt, edgeopt.aircomp, edgeopt.cost, edgeopt.channel\n"
         "import edgeopt.experiments.fl_aircomp, edgeopt.experiments.fl_latency\n"
-        "import edgeopt.experiments.fl_compression\n"
+        "import edgeopt.experiments.fl_compression, edgeopt.experiments.fl_heterogeneous\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
