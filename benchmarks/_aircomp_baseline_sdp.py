@@ -1189,10 +1189,9 @@ def sdr_step2(
 def run_old(method: str, h: np.ndarray, gamma: float, rng: Any, power: float = 1.0, noise: float = 1.0):
     """Old ``dc``/``sdr`` on channels ``h`` with unit weights (no exact-check repair: the
     benchmark verifies the returned selection itself).  Returns (selected, beamformer, programs)."""
-    from edgeopt.aircomp import _kernels as lib_kernels
     w = np.ones(h.shape[0])
-    G, _ = lib_kernels.scale_channels(h, gamma * power / noise, w, 1e6)
-    problem = SelectionProblem(h, G, power, noise, gamma, w)
+    G = np.sqrt(gamma * power / noise) * h  # unit weights: no overflow, no cap needed here
+    problem = SelectionProblem(h, np.ascontiguousarray(G), power, noise, gamma, w)
     spec = OPTIONS_DC if method == "dc" else OPTIONS_SDR
     opts = {k: v[0] for k, v in spec.items()}
     fn = select_dc if method == "dc" else select_sdr

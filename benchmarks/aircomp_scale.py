@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _aircomp_baseline as old_fast  # noqa: E402
 import _aircomp_baseline_sdp as old_sdp  # noqa: E402
 
-from edgeopt.aircomp import _kernels, select_devices  # noqa: E402
+from edgeopt.aircomp import select_devices  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -49,10 +49,15 @@ def verified(h: np.ndarray, sel: np.ndarray, m: np.ndarray, gamma: float) -> boo
 
 def run_new(method: str, h: np.ndarray, gamma: float, limit: float | None) -> dict[str, Any]:
     t = time.perf_counter()
-    sol = select_devices(h, power_w=1.0, noise_w=1.0, mse_target=gamma, method=method, rng=0,
-                         time_limit_s=limit)
-    return {"time_s": time.perf_counter() - t, "selected": sol.objective, "status": sol.status,
-            "iterations": sol.stats.iterations}
+    sol = select_devices(
+        h, power_w=1.0, noise_w=1.0, mse_target=gamma, method=method, rng=0, time_limit_s=limit
+    )
+    return {
+        "time_s": time.perf_counter() - t,
+        "selected": sol.objective,
+        "status": sol.status,
+        "iterations": sol.stats.iterations,
+    }
 
 
 def run_old(method: str, h: np.ndarray, gamma: float) -> dict[str, Any]:
@@ -90,8 +95,13 @@ def main() -> None:
                         continue
                     for seed in range(draws):
                         h = draw(1000 * k + seed, k, n)
-                        row: dict[str, Any] = {"N": n, "gamma_db": gdb, "K": k, "method": meth,
-                                               "seed": seed}
+                        row: dict[str, Any] = {
+                            "N": n,
+                            "gamma_db": gdb,
+                            "K": k,
+                            "method": meth,
+                            "seed": seed,
+                        }
                         row["after"] = run_new(meth, h, gamma, None)
                         key = (meth, n, gdb)
                         if slow_old.get(key) or (meth == "fast" and k > 2000):
@@ -111,11 +121,20 @@ def main() -> None:
     t = time.perf_counter()
     single = [select_devices(x, power_w=1.0, noise_w=1.0, mse_target=1.0, method="fast") for x in H]
     t_loop = time.perf_counter() - t
-    same = all(np.array_equal(a.selected, b.selected) for a, b in zip(batch, single))
-    out = {"rows": rows, "batch": {"B": 1000, "K": 100, "N": 6, "batch_s": t_batch,
-                                   "loop_s": t_loop, "speedup": t_loop / t_batch,
-                                   "equal_draw_by_draw": same,
-                                   "threads": int(__import__("numba").get_num_threads())}}
+    same = all(np.array_equal(a.selected, b.selected) for a, b in zip(batch, single, strict=True))
+    out = {
+        "rows": rows,
+        "batch": {
+            "B": 1000,
+            "K": 100,
+            "N": 6,
+            "batch_s": t_batch,
+            "loop_s": t_loop,
+            "speedup": t_loop / t_batch,
+            "equal_draw_by_draw": same,
+            "threads": int(__import__("numba").get_num_threads()),
+        },
+    }
     print(json.dumps(out["batch"]))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "aircomp_scale.json").write_text(json.dumps(out, indent=1))
@@ -129,10 +148,15 @@ def plot(rows: list[dict[str, Any]]) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for meth, n, when, style in [("fast", 6, "after", "o-"), ("fast", 6, "before", "o--"),
-                                 ("fast", 64, "after", "s-"), ("dc", 6, "after", "^-"),
-                                 ("dc", 6, "before", "^--"), ("sdr", 6, "after", "v-"),
-                                 ("sdr", 6, "before", "v--")]:
+    for meth, n, when, style in [
+        ("fast", 6, "after", "o-"),
+        ("fast", 6, "before", "o--"),
+        ("fast", 64, "after", "s-"),
+        ("dc", 6, "after", "^-"),
+        ("dc", 6, "before", "^--"),
+        ("sdr", 6, "after", "v-"),
+        ("sdr", 6, "before", "v--"),
+    ]:
         pts: dict[int, list[float]] = {}
         for r in rows:
             if r["method"] == meth and r["N"] == n and r["gamma_db"] == 0.0 and r[when]:

@@ -132,7 +132,9 @@ def run_fast(G: np.ndarray, outer: int = 30, inner: int = 40, runs: int = 1 << 3
     m, order, state = np.zeros(n, dtype=complex), np.zeros(k, dtype=np.int64), np.zeros(8, np.int64)
     _kernels.fast_init(G, active, m, servable, state)
     while state[0] != _kernels.DONE:
-        _kernels.fast_advance(G, active, m, servable, order, state, runs, outer, inner, 0.25, True, 16)
+        _kernels.fast_advance(
+            G, active, m, servable, order, state, runs, outer, inner, 0.25, True, 16
+        )
     return active, m, int(state[1])
 
 

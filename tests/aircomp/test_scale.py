@@ -29,7 +29,12 @@ def cn(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 def exact_ok(sol, h, power=1.0, noise=1.0) -> bool:
     if not sol.selected.any():
         return True
-    mse = aircomp_mse(sol.beamformer, h[sol.selected], power_w=np.broadcast_to(power, h.shape[0])[sol.selected], noise_w=noise)
+    mse = aircomp_mse(
+        sol.beamformer,
+        h[sol.selected],
+        power_w=np.broadcast_to(power, h.shape[0])[sol.selected],
+        noise_w=noise,
+    )
     return mse <= sol.mse_target * (1 + 1e-6)
 
 
@@ -56,17 +61,22 @@ def test_per_device_powers_select_as_scaled_channels(method: str) -> None:
     h = cn(rng, (12, 3))
     p = rng.uniform(0.2, 3.0, 12)
     a = select_devices(h, power_w=p, noise_w=1.0, mse_target=1.0, method=method, rng=0)
-    b = select_devices(np.sqrt(p)[:, None] * h, power_w=1.0, noise_w=1.0, mse_target=1.0,
-                       method=method, rng=0)
+    b = select_devices(
+        np.sqrt(p)[:, None] * h, power_w=1.0, noise_w=1.0, mse_target=1.0, method=method, rng=0
+    )
     np.testing.assert_array_equal(a.selected, b.selected)
     assert exact_ok(a, h, p)
-    c = select_devices(h, power_w=np.full(12, 2.0), noise_w=1.0, mse_target=1.0, method=method, rng=0)
+    c = select_devices(
+        h, power_w=np.full(12, 2.0), noise_w=1.0, mse_target=1.0, method=method, rng=0
+    )
     d = select_devices(h, power_w=2.0, noise_w=1.0, mse_target=1.0, method=method, rng=0)
     np.testing.assert_array_equal(c.selected, d.selected)
 
 
 def _old_fast():
-    spec = importlib.util.spec_from_file_location("_aircomp_baseline", ROOT / "benchmarks" / "_aircomp_baseline.py")
+    spec = importlib.util.spec_from_file_location(
+        "_aircomp_baseline", ROOT / "benchmarks" / "_aircomp_baseline.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(mod)
@@ -95,7 +105,7 @@ def test_new_fast_selects_at_least_as_many_as_the_old_greedy(gamma_db: float) ->
 def test_every_selection_passes_the_exact_check_at_every_k(k: int, method: str) -> None:
     rng = np.random.default_rng(k)
     h = cn(rng, (k, 6))
-    for gamma in (10 ** -0.5, 1.0, 10.0):
+    for gamma in (10**-0.5, 1.0, 10.0):
         sol = select_devices(h, power_w=1.0, noise_w=1.0, mse_target=gamma, method=method, rng=0)
         if method != "all":
             assert exact_ok(sol, h) and sol.status in st.SOLUTION_PRESENT | st.INF_OR_UNB
@@ -112,20 +122,23 @@ def test_two_step_selections_pass_the_exact_check(k: int, method: str) -> None:
 @pytest.mark.parametrize("method", ["fast", "dc", "sdr", "eig"])
 def test_limits_give_limit_reached_with_a_verified_selection(method: str) -> None:
     h = cn(np.random.default_rng(2), (150, 6))
-    sol = select_devices(h, power_w=1.0, noise_w=1.0, mse_target=1.0, method=method, rng=0,
-                         max_iterations=2)
+    sol = select_devices(
+        h, power_w=1.0, noise_w=1.0, mse_target=1.0, method=method, rng=0, max_iterations=2
+    )
     assert sol.status == st.LIMIT_REACHED and sol.status in st.SOLUTION_PRESENT
     assert sol.stats.iterations <= 2
     assert exact_ok(sol, h)
-    sol = select_devices(h, power_w=1.0, noise_w=1.0, mse_target=1.0, method=method, rng=0,
-                         time_limit_s=1e-6)
+    sol = select_devices(
+        h, power_w=1.0, noise_w=1.0, mse_target=1.0, method=method, rng=0, time_limit_s=1e-6
+    )
     assert sol.status == st.LIMIT_REACHED and exact_ok(sol, h)
 
 
 def test_all_keeps_target_missed_under_a_limit() -> None:
     h = cn(np.random.default_rng(2), (150, 6))
-    sol = select_devices(h, power_w=1.0, noise_w=1.0, mse_target=1.0, method="all", rng=0,
-                         max_iterations=1)
+    sol = select_devices(
+        h, power_w=1.0, noise_w=1.0, mse_target=1.0, method="all", rng=0, max_iterations=1
+    )
     assert sol.status == st.TARGET_MISSED and sol.stats.iterations == 1
 
 
@@ -139,7 +152,7 @@ def test_batch_equals_single_calls_whatever_the_number_of_threads() -> None:
             numba.set_num_threads(threads)
             batch = select_devices(H, power_w=1.0, noise_w=1.0, mse_target=1.0, method="fast")
             assert isinstance(batch, list) and len(batch) == 40
-            for a, b in zip(batch, single):
+            for a, b in zip(batch, single, strict=True):
                 np.testing.assert_array_equal(a.selected, b.selected)
                 np.testing.assert_allclose(a.beamformer, b.beamformer)
                 assert a.stats.iterations == b.stats.iterations and a.status == b.status
@@ -152,8 +165,9 @@ def test_batch_of_randomized_method_uses_spawned_streams() -> None:
     batch = select_devices(H, power_w=1.0, noise_w=1.0, mse_target=1.0, method="sdr", rng=7)
     streams = np.random.default_rng(7).spawn(3)
     for i, sol in enumerate(batch):
-        one = select_devices(H[i], power_w=1.0, noise_w=1.0, mse_target=1.0, method="sdr",
-                             rng=streams[i])
+        one = select_devices(
+            H[i], power_w=1.0, noise_w=1.0, mse_target=1.0, method="sdr", rng=streams[i]
+        )
         np.testing.assert_array_equal(sol.selected, one.selected)
 
 

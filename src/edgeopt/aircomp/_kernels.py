@@ -399,6 +399,7 @@ def _maxmin_ws(
             break
     return m, best
 
+
 @njit(cache=True)
 def dominant_direction(G: np.ndarray, idx: np.ndarray) -> np.ndarray:  # pragma: no cover
     """Dominant eigenvector of ``sum_{i in idx} g_i g_i^H / ||g_i||^2``."""
@@ -639,8 +640,18 @@ def fast_batch(
             fast_init(G[b], active[b], m[b], servable[b], state[b])
         if max_runs[b] > 0:
             fast_advance(
-                G[b], active[b], m[b], servable[b], order[b], state[b], max_runs[b],
-                outer, inner, drop_fraction, add_back, add_back_tries,
+                G[b],
+                active[b],
+                m[b],
+                servable[b],
+                order[b],
+                state[b],
+                max_runs[b],
+                outer,
+                inner,
+                drop_fraction,
+                add_back,
+                add_back_tries,
             )
 
 

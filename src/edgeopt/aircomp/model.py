@@ -71,7 +71,8 @@ def aircomp_mse(
 
     Computes ``MSE(m, S) = noise_w * ||m||^2 * max_i w_i^2 / (P_i |m^H h_i|^2)`` over the
     devices whose channels are given (the rows of ``channels``), with ``P_i`` device
-    ``i``'s power budget (``power_w``, one scalar for all devices or one entry each).  It is the error of the
+    ``i``'s power budget (``power_w``, one scalar for all devices or one entry each).
+    It is the error of the
     estimator ``g_hat = m^H y / sqrt(eta)`` of ``g = sum_i w_i s_i`` with the transmit
     scalars of :func:`transmit_scalars`.  The value is invariant to scaling ``m``.
 
@@ -171,7 +172,8 @@ def transmit_scalars(
     -------
     TransmitScalars
         ``scalars``: the ``b_i``, complex128 ``(K,)``, ``|b_i|^2 <= P_i`` with equality for
-        the device that sets ``eta`` (up to rounding); ``eta``: the receive normalization ``eta > 0`` (``0.0`` if ``m`` is
+        the device that sets ``eta`` (up to rounding); ``eta``: the receive normalization
+        ``eta > 0`` (``0.0`` if ``m`` is
         orthogonal to some channel, in which case ``scalars`` is all zeros).
 
     Raises

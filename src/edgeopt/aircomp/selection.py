@@ -291,7 +291,8 @@ def select_devices(
     # a fresh OS-seeded generator costs more than the "fast" method: make it only if used
     gen = check_rng(rng) if rng is not None or spec.randomized else None
     if h.ndim == 3:
-        return _select_batch(h, power, noise, gamma, w, method, opts, gen, limits)
+        # a list for (B, K, N) channels; typed as the single-draw result for existing callers
+        return _select_batch(h, power, noise, gamma, w, method, opts, gen, limits)  # type: ignore[return-value]
     return _select_one(h, power, noise, gamma, w, method, opts, gen, limits)
 
 

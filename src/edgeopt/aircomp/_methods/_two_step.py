@@ -14,8 +14,8 @@ from edgeopt.aircomp import _kernels
 from edgeopt.aircomp._methods._base import (
     FEASIBILITY_TOL,
     Lifted,
-    Limits,
     LimitReached,
+    Limits,
     MethodResult,
     SDPBackend,
     SelectionProblem,

@@ -68,8 +68,9 @@ def select_all(
     runs = 0
     for m0 in starts:
         if problem.limits.reached(runs):
-            return MethodResult(np.ones(k, dtype=bool), best_m, runs, fixed=True,
-                                limit_reached=True)
+            return MethodResult(
+                np.ones(k, dtype=bool), best_m, runs, fixed=True, limit_reached=True
+            )
         m, v = _kernels.maxmin_sca(G, np.ascontiguousarray(m0), SCA_OUTER, SCA_INNER)
         runs += 1
         if v > best_v:

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from edgeopt._validation import OptionSchema, check_choice, check_int, check_scalar
 from edgeopt.aircomp import _kernels
+from edgeopt.aircomp._methods import fast
 from edgeopt.aircomp._methods._base import (
     SCA_INNER,
     SCA_OUTER,
@@ -22,7 +23,6 @@ from edgeopt.aircomp._methods._base import (
     gaussian_beamformers,
     largest_passing,
 )
-from edgeopt.aircomp._methods import fast
 from edgeopt.aircomp._methods._two_step import (
     BestServed,
     largest_relaxed_prefix,

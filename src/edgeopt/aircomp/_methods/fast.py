@@ -152,7 +152,8 @@ def select_fast_batch(
                 break
             runs = np.array(
                 [
-                    0 if state[i, 0] == _kernels.DONE and not start
+                    0
+                    if state[i, 0] == _kernels.DONE and not start
                     else min(chunk, limits.runs_left(int(state[i, 1])))
                     for i in range(lo, hi)
                 ],

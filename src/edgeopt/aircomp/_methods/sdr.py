@@ -75,9 +75,7 @@ def select_sdr(
     def body(
         backend: SDPBackend, G: NDArray[np.complex128], tracker: BestServed
     ) -> tuple[NDArray[np.bool_], NDArray[np.complex128] | None]:
-        return sdr_step2(
-            backend, G, sparsity_l1(backend), rng, options["randomizations"], tracker
-        )
+        return sdr_step2(backend, G, sparsity_l1(backend), rng, options["randomizations"], tracker)
 
     return run_two_step(problem, options["backend"], body)
 
