@@ -212,11 +212,15 @@ def select_devices(
 
     Parameters
     ----------
-    channels : array_like of complex, shape (K, N)
+    channels : array_like of complex, shape (K, N) or (B, K, N)
         Channel ``h_i`` of device ``i`` in row ``i``, ``K >= 1`` (a real array is a valid
-        complex one).
-    power_w : float
-        Per-device power budget ``P`` in watts, ``> 0``.
+        complex one).  With a leading batch axis, every draw ``b`` is solved (``"fast"``:
+        in parallel over Numba threads; other methods: one after the other) with the rng
+        stream ``rng.spawn(B)[b]``, and a list of ``B`` solutions is returned, each equal
+        to the single call on that draw with that stream.
+    power_w : float or array_like of float, shape (K,)
+        Power budget in watts, ``> 0``: one ``P`` for every device or device ``i``'s own
+        ``P_i`` (then ``gamma_i = mse_target * P_i / (noise_w * w_i^2)``).
     noise_w : float
         Receiver noise power ``sigma^2`` in watts, ``> 0``.
     mse_target : float
@@ -238,11 +242,22 @@ def select_devices(
         call and updated between solves; ``"cvxpy"``: the cached CVXPY DPP programs solved
         by Clarabel with SCS as fallback); ``"sdr"``: ``randomizations`` (100), ``backend``;
         ``"fast"``: ``sca_outer`` (30), ``sca_inner``
-        (40), ``add_back`` (True); ``"all"``: ``restarts`` (8).
+        (40), ``drop_fraction`` (0.25), ``add_back`` (True), ``add_back_tries`` (16);
+        ``"all"``: ``restarts`` (8).  Every method: ``time_limit_s`` and
+        ``max_iterations`` (default None): when one is reached, the best verified
+        selection so far is returned with status ``"limit_reached"`` (``"all"``: still
+        ``"target_missed"`` when it misses the target).
+
+    Cost in ``K`` devices and ``N`` antennas: ``"fast"`` about ``O(K N log K)`` (SCA runs
+    grow about logarithmically in ``K``, each ``O(K N)`` per iteration, never a ``K x K``
+    matrix); ``"all"`` ``O(restarts K N)``; ``"eig"`` ``O(K N^2)`` per dropped device;
+    ``"dc"``/``"sdr"`` ``O(log K)`` semidefinite programs, each with ``K`` constraints and
+    a ``2N x 2N`` cone (see the performance page).  Ctrl-C stops any call within about a
+    second (``KeyboardInterrupt``).
 
     Returns
     -------
-    AirCompSolution
+    AirCompSolution (a list of ``B`` of them for ``(B, K, N)`` channels)
         With ``status`` (see :mod:`edgeopt.status` for its groups), ``objective`` (the
         number of selected devices), ``solve_time_s`` and ``stats``
         (:class:`~edgeopt.status.SolverStats`; ``iterations`` counts convex programs for
