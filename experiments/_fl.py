@@ -67,7 +67,7 @@ def train(params: dict[str, Any], rng: Any, aggregation: Any, **kwargs: Any) -> 
     """
     from edgeopt.federated import run_fedavg
 
-    options = {"alpha": float(params["alpha"])} if "alpha" in params else {}
+    options: dict[str, Any] = {"alpha": float(params["alpha"])} if "alpha" in params else {}
     batch = params["batch_size"]
     return run_fedavg(
         data=str(params["data"]),

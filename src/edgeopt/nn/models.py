@@ -2,8 +2,10 @@
 
 Every model maps a batch of flat features ``(B, input_dim)`` to logits
 ``(B, num_classes)``; the CNN reshapes its input to ``(B, 1, 8, 8)`` itself.  None of them
-has buffers or batch statistics, so all clients can be trained together with
-``torch.func.vmap`` (see :mod:`edgeopt.federated._batched`).
+has buffers or batch statistics, so all clients can be trained together on client-stacked
+parameters: the dense models with a written-out forward and backward pass
+(``torch.baddbmm``), the CNN with a client-batched forward differentiated by autograd, a
+user factory with ``torch.func.vmap`` (see :mod:`edgeopt.federated._batched`).
 """
 
 from __future__ import annotations
