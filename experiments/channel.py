@@ -26,14 +26,19 @@ from edgeopt.units import db_to_lin
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EXPERIMENT", "point", "grid", "plot"]
+__all__ = ["EXPERIMENT", "CONSTANTS", "point", "grid", "plot"]
 
 #: SNR range of the figure (dB).
 SNR_RANGE_DB = (-10.0, 30.0)
 
+#: The fixed parameters of every point: the outage threshold R (bit/s/Hz).
+CONSTANTS: dict[str, Any] = {"target_rate_bps_hz": 1.0}
+
 
 def grid(quick: bool) -> dict[str, Sequence[Any]]:
-    """Crossed parameter lists: SNR (dB), antenna count, Monte Carlo samples, target rate.
+    """Crossed parameter lists: SNR (dB), antenna count, Monte Carlo samples.
+
+    The fixed parameters are in :data:`CONSTANTS`.
 
     Parameters
     ----------
@@ -55,7 +60,6 @@ def grid(quick: bool) -> dict[str, Sequence[Any]]:
         "snr_db": snr_db,
         "num_antennas": [1, 2, 4, 8],
         "samples": [samples],
-        "target_rate_bps_hz": [1.0],
     }
 
 
@@ -66,7 +70,8 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     ----------
     params : dict
         ``snr_db`` (float), ``num_antennas`` (int), ``samples`` (int, Monte Carlo draws for
-        each of the two estimates), ``target_rate_bps_hz`` (float, outage threshold R).
+        each of the two estimates) from :func:`grid`, and ``target_rate_bps_hz`` (float,
+        outage threshold R) from :data:`CONSTANTS`.
     rng : numpy.random.Generator
         The only source of randomness (seeds of the two kernel streams).
 
@@ -186,4 +191,5 @@ EXPERIMENT = Experiment(
     plot=plot,
     repeats=lambda quick: 1,
     seed=20260,
+    constants=CONSTANTS,
 )

@@ -67,6 +67,12 @@ def test_list_name_describes_one_experiment(capsys):
         assert head.endswith(f"x {exp.repeats(quick)} repeat(s)")
         for name, values in exp.grid(quick).items():
             assert f"  {name} = {list(values)}" in lines
+    # every constant and the common-random-number parameters
+    assert exp.constants and "constants:" in lines
+    for name, value in exp.constants.items():
+        assert f"  {name} = {value!r}" in lines
+    crn = ", ".join(exp.common_random_numbers) or "none"
+    assert f"common random numbers: {crn}" in lines
     assert main(["list", "nope"]) == 2
     err = capsys.readouterr().err
     assert "name='nope'" in err and "channel" in err and "Traceback" not in err

@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         "list",
         help="list the registered experiments, one line each, or describe one",
         description="Without NAME: one line per registered experiment.  With NAME: its "
-        "summary, seed, and full and quick grids with their repeats.",
+        "summary, seed, constants, common-random-number parameters, and full and quick grids "
+        "with their repeats.",
     )
     lst.add_argument("name", nargs="?", help="an experiment to describe")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from edgeopt.experiments import get_experiment
-from edgeopt.experiments.channel import EXPERIMENT, grid, plot, point
+from edgeopt.experiments.channel import CONSTANTS, EXPERIMENT, grid, plot, point
 
 from edgeopt.channel import outage_probability, rayleigh_ergodic_capacity
 
@@ -21,7 +21,10 @@ def test_registered_under_its_name() -> None:
 @pytest.mark.parametrize("quick", [True, False])
 def test_grid_covers_the_figure(quick: bool) -> None:
     g = grid(quick)
-    assert set(g) == {"snr_db", "num_antennas", "samples", "target_rate_bps_hz"}
+    assert set(g) == {"snr_db", "num_antennas", "samples"}
+    # the fixed outage threshold is a constant, merged into every point
+    assert CONSTANTS == {"target_rate_bps_hz": 1.0} and EXPERIMENT.constants is CONSTANTS
+    assert EXPERIMENT.parameters(quick) == {"target_rate_bps_hz": [1.0], **g}
     assert min(g["snr_db"]) == -10.0 and max(g["snr_db"]) == 30.0
     assert list(g["num_antennas"]) == [1, 2, 4, 8]
     if quick:
@@ -47,7 +50,7 @@ def test_point_agrees_with_closed_forms_and_is_deterministic() -> None:
 def test_quick_run_and_plot(tmp_path: Path) -> None:
     import pandas as pd
 
-    g = grid(True)
+    g = EXPERIMENT.parameters(True)
     rows = []
     for i, values in enumerate(itertools.product(*g.values())):
         params = dict(zip(g, values, strict=True))
@@ -72,5 +75,8 @@ def test_reproduce_quick_through_the_runner(tmp_path: Path) -> None:
     assert {"data.csv", "channel.png", "channel.pdf", "manifest.json"} <= names
     table = pd.read_csv(tmp_path / "channel" / "data.csv")
     assert len(table) == 5 * 4
+    assert result.manifest["constants"] == {"target_rate_bps_hz": 1.0}
+    assert "target_rate_bps_hz" not in result.manifest["grid"]
+    assert (table["target_rate_bps_hz"] == 1.0).all()
     z = (table["rate_mc_bps_hz"] - table["rate_closed_bps_hz"]) / table["rate_mc_stderr_bps_hz"]
     assert np.all(np.abs(z) <= 5)

@@ -46,7 +46,9 @@ def test_experiment_config_overrides_its_grid_parameter_by_parameter(tmp_path):
         if key != name:
             assert config.grid[key] == list(values)
     quick = load_config(_write(tmp_path, 'experiment = "channel"\nquick = true\n', "q.toml"))
-    assert quick.grid == {k: list(v) for k, v in exp.grid(True).items()}
+    # the experiment's constants are one-value parameters of every point
+    assert quick.grid == {k: list(v) for k, v in exp.parameters(True).items()}
+    assert quick.common_random_numbers == exp.common_random_numbers
     assert quick.repeats == exp.repeats(True)
 
 

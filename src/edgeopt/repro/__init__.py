@@ -2,7 +2,8 @@
 
 An :class:`Experiment` is a sweep (a point function, a grid, repeats, a root seed) plus a
 plot function.  :func:`reproduce` runs it through :func:`edgeopt.sweep.run_sweep` and writes
-``OUT/NAME/`` (figures, ``data.csv``, ``manifest.json``), every file atomically, and returns
+``OUT/NAME/`` (figures, ``data.csv``, ``curves.csv`` for per-round curves,
+``manifest.json``), every file atomically, and returns
 a :class:`ReproduceResult`.  :func:`load_config` and :func:`run_config` read sweep files
 (TOML) that name a registered experiment, or a point function as :mod:`edgeopt.sweep` does.
 
@@ -30,8 +31,10 @@ from edgeopt.repro._config import EXPERIMENT_KEYS, load_config, run_config
 from edgeopt.repro._experiment import Experiment
 from edgeopt.repro._registry import ENTRY_POINT_GROUP, get_experiment, registry
 from edgeopt.repro._reproduce import (
+    CURVE_COLUMN,
     ReproduceResult,
     check_out_dir,
+    curves_table,
     manifest_packages,
     reproduce,
 )
@@ -46,6 +49,8 @@ __all__ = [
     "reproduce",
     "check_out_dir",
     "manifest_packages",
+    "curves_table",
+    "CURVE_COLUMN",
     "load_config",
     "run_config",
 ]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["EXPERIMENT_KEYS", "load_config", "run_config"]
 
 #: The keys this module reads itself, besides :data:`edgeopt.sweep.CONFIG_KEYS`.
-EXPERIMENT_KEYS = ("experiment", "quick")
+EXPERIMENT_KEYS = ("experiment", "quick", "constants")
 
 
 def _names(grid: Mapping[Any, Sequence[Any]]) -> set[str]:
@@ -45,13 +45,22 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
         seed = 1                    # default: the experiment's
         repeats = 3                 # default: the experiment's (full or quick)
 
+        common_random_numbers = []  # default: the experiment's
+
+        [constants]                 # new values of some of the experiment's constants
+        lr = 0.05
+
         [grid]                      # overrides the experiment's grid parameter by parameter
         snr_db = [0, 10, 20]
+        local_steps = [1, 5]        # a constant named here is swept
 
     ``[grid]`` and ``[zip]`` then override the experiment's own grid (full, or quick with
-    ``quick = true``) parameter by parameter; a parameter the experiment does not have is
-    an error.  A file that names a ``function`` is read as :func:`edgeopt.sweep.load_config`
-    reads it.
+    ``quick = true``) parameter by parameter, and may sweep any of its constants;
+    ``[constants]`` gives a constant another (single) value, written as the constant is (a
+    list-valued constant as a list).  A parameter the experiment does not have is an error,
+    and so is a name given in both ``[constants]`` and ``[grid]`` or ``[zip]``.  The
+    constants are columns of the result table like the grid parameters.  A file that names
+    a ``function`` is read as :func:`edgeopt.sweep.load_config` reads it.
 
     Parameters
     ----------
@@ -65,8 +74,8 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     ------
     ConfigError
         As :func:`edgeopt.sweep.load_config`, and for both or neither of ``experiment`` and
-        ``function``, an unknown experiment or parameter, or ``quick`` without
-        ``experiment``.  Nothing is computed and no store is opened.
+        ``function``, an unknown experiment, parameter or constant, or ``quick`` or
+        ``[constants]`` without ``experiment``.  Nothing is computed and no store is opened.
 
     Examples
     --------
@@ -77,6 +86,9 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     >>> config = load_config(path)
     >>> config.grid["snr_db"], config.seed == get_experiment("channel").seed
     ([0.0], True)
+    >>> _ = path.write_text('experiment = "channel"\\n[constants]\\ntarget_rate_bps_hz = 2.0\\n')
+    >>> load_config(path).grid["target_rate_bps_hz"]
+    [2.0]
     """
     where = Path(path)
     data = read_config_file(where)
@@ -95,6 +107,13 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
             raise invalid_config(
                 where, "quick", quick, "false without 'experiment' (a function has no quick grid)"
             )
+        if "constants" in data:
+            raise invalid_config(
+                where,
+                "constants",
+                data["constants"],
+                "no [constants] without 'experiment' (give a function's parameters in [grid])",
+            )
         return config_from_table(data, where, extra_keys=EXPERIMENT_KEYS)
     known = registry()
     if experiment not in known:
@@ -105,12 +124,53 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
     base = SweepBase(
         func=exp.point,
         name=exp.name,
-        grid=exp.grid(quick),
+        grid=exp.parameters(quick),
         seed=exp.seed,
         repeats=exp.repeats(quick),
-        parameters=frozenset(_names(exp.grid(False)) | _names(exp.grid(True))),
+        parameters=frozenset(_names(exp.grid(False)) | _names(exp.grid(True)) | set(exp.constants)),
+        common_random_numbers=exp.common_random_numbers,
     )
-    return config_from_table(data, where, base=base, extra_keys=EXPERIMENT_KEYS)
+    table = dict(data)
+    if "constants" in table:
+        table["grid"] = _merge_constants(table, exp.constants, exp.name, where)
+        del table["constants"]
+    return config_from_table(table, where, base=base, extra_keys=EXPERIMENT_KEYS)
+
+
+def _merge_constants(
+    data: Mapping[str, Any], constants: Mapping[str, Any], name: str, where: Path
+) -> dict[str, Any]:
+    """The file's ``[grid]`` with each ``[constants]`` value added as a one-value list."""
+    raw = data["constants"]
+    if not isinstance(raw, Mapping):
+        raise invalid_config(where, "constants", raw, "a table of constant = value")
+    unknown = [k for k in raw if k not in constants]
+    if unknown:
+        known = ", ".join(constants) or "none"
+        raise invalid_configs(
+            where,
+            f"[constants] (unknown constant(s) {', '.join(map(repr, unknown))} of {name!r})",
+            f"some of the experiment's constants: {known}",
+        )
+    grid = data.get("grid", {})
+    if not isinstance(grid, Mapping):
+        raise invalid_config(where, "grid", grid, "a table of parameter = [values]")
+    zipped = data.get("zip", [])
+    zip_names = {
+        n
+        for g in (zipped if isinstance(zipped, list) else [zipped])
+        if isinstance(g, Mapping)
+        for n in g
+    }
+    twice = [k for k in raw if k in grid or k in zip_names]
+    if twice:
+        raise invalid_configs(
+            where,
+            f"[constants], [grid], [zip] (parameter(s) {', '.join(map(repr, twice))} given more "
+            "than once)",
+            "each parameter given once: a constant's value in [constants], or its values in [grid]",
+        )
+    return {**grid, **{k: [v] for k, v in raw.items()}}
 
 
 def run_config(

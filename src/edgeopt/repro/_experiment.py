@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edgeopt.sweep import expand_grid, normalize_grid
+from edgeopt._validation import invalid_input, invalid_inputs
+from edgeopt.sweep import check_common_random_numbers, expand_grid, normalize_grid
 
 if TYPE_CHECKING:  # pandas is a core dependency, but keep import edgeopt light
     import pandas as pd
@@ -24,6 +25,14 @@ if TYPE_CHECKING:  # pandas is a core dependency, but keep import edgeopt light
 __all__ = ["Experiment"]
 
 PointFunc = Callable[[dict[str, Any], np.random.Generator], dict[str, Any]]
+
+
+def _names(grid: Mapping[Any, Any]) -> set[str]:
+    """The parameter names of a grid (zipped groups' names included)."""
+    names: set[str] = set()
+    for key in grid:
+        names.update(key if isinstance(key, tuple) else (key,))
+    return names
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,8 @@ class Experiment:
     common_random_numbers : tuple of str
         Grid parameters left out of each point's seed: points that differ only in these
         (for example the scheme being compared) draw the same random numbers, so a
-        comparison between them is not mixed with seed noise.
+        comparison between them is not mixed with seed noise (see
+        :func:`edgeopt.sweep.run_sweep`).
 
     Examples
     --------
@@ -70,6 +80,8 @@ class Experiment:
     >>> print(exp.describe())
     outage: Rayleigh outage
     seed: 0
+    constants: none
+    common random numbers: none
     full grid: 3 point(s) x 4 repeat(s)
       snr_db = [0, 10, 20]
     quick grid: 1 point(s) x 1 repeat(s)
@@ -86,6 +98,18 @@ class Experiment:
     constants: Mapping[str, Any] = field(default_factory=dict)
     common_random_numbers: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.constants, Mapping) or not all(
+            isinstance(k, str) and k for k in self.constants
+        ):
+            raise invalid_input(
+                "constants", self.constants, "a dict of parameter name to one value"
+            )
+        # plain data only (numbers, strings, bools, None, lists/dicts of them), as the grid
+        normalize_grid({k: [v] for k, v in self.constants.items()})
+        names = check_common_random_numbers(self.common_random_numbers)
+        object.__setattr__(self, "common_random_numbers", names)
+
     def parameters(self, quick: bool) -> dict[str, Sequence[Any]]:
         """The grid that is run: the constants as one-value lists, then the swept grid.
 
@@ -99,6 +123,11 @@ class Experiment:
         dict of str to list
             ``{name: [value]}`` for each constant, followed by :attr:`grid` ``(quick)``.
 
+        Raises
+        ------
+        InvalidInputError
+            A constant that is also a parameter of the grid.
+
         Examples
         --------
         >>> from edgeopt.repro import Experiment
@@ -110,15 +139,23 @@ class Experiment:
         {'rate_bps_hz': [1.0], 'snr_db': [0, 10]}
         """
         grid = dict(self.grid(quick))
-        return {**{k: [v] for k, v in self.constants.items() if k not in grid}, **grid}
+        both = sorted(set(self.constants) & _names(grid))
+        if both:
+            raise invalid_inputs(
+                f"constants, grid of {self.name!r} (both name {', '.join(map(repr, both))})",
+                "each parameter either constant or swept by the grid",
+            )
+        return {**{k: [v] for k, v in self.constants.items()}, **grid}
 
     def describe(self) -> str:
-        """What ``edgeopt list NAME`` prints: summary, seed, full and quick grids, repeats.
+        """What ``edgeopt list NAME`` prints: summary, seed, constants, CRN, grids, repeats.
 
         Returns
         -------
         str
-            One line each for the name and summary and for the seed, then each grid
+            One line each for the name and summary and for the seed; the constants (one
+            line ``  name = value`` each, or ``constants: none``); the common-random-number
+            parameters (``common random numbers: a, b`` or ``none``); then each grid
             (``full``, ``quick``) with its number of points and repeats and one line per
             parameter (zipped parameters as one line of tuples).
 
@@ -130,6 +167,13 @@ class Experiment:
         True
         """
         lines = [f"{self.name}: {self.summary}", f"seed: {self.seed}"]
+        if self.constants:
+            lines.append("constants:")
+            lines.extend(f"  {k} = {v!r}" for k, v in self.constants.items())
+        else:
+            lines.append("constants: none")
+        crn = ", ".join(self.common_random_numbers) or "none"
+        lines.append(f"common random numbers: {crn}")
         for label, quick in (("full", False), ("quick", True)):
             grid = self.grid(quick)
             points = len(expand_grid(grid))

@@ -2,10 +2,15 @@
 
 ``reproduce(NAME)`` writes ``OUT/NAME/``:
 
-- ``data.csv``: the sweep table (parameters, ``repeat``, outputs, ``error``);
+- ``data.csv``: the sweep table (parameters, ``repeat``, outputs, ``error``), one row per
+  point and repeat;
+- ``curves.csv``, for an experiment whose points return per-round curves (a ``curve_json``
+  output: a JSON object of equal-length lists): the curves as a tidy long table, one row
+  per point, repeat and round (the JSON column itself stays in the store, not in
+  ``data.csv``);
 - the figure(s) drawn by the experiment's ``plot`` (PNG and PDF);
-- ``manifest.json``: what produced them (versions, git commit, seed, grid, executor, wall
-  time, command line);
+- ``manifest.json``: what produced them (versions, git commit, seed, grid, every constant,
+  the common-random-number parameters, executor, wall time, command line);
 - ``sweep.sqlite``: the results store, so an interrupted run resumes where it stopped.
 
 Every file is written atomically (a temporary file in the same folder, then
@@ -25,12 +30,14 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import edgeopt
 from edgeopt._validation import check_bool, invalid_input
+from edgeopt.errors import InvalidInputError
 from edgeopt.repro._experiment import Experiment
 from edgeopt.repro._registry import get_experiment
 from edgeopt.sweep import (
@@ -46,7 +53,17 @@ from edgeopt.sweep import (
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ReproduceResult", "reproduce", "manifest_packages", "check_out_dir"]
+__all__ = [
+    "ReproduceResult",
+    "reproduce",
+    "manifest_packages",
+    "check_out_dir",
+    "curves_table",
+    "CURVE_COLUMN",
+]
+
+#: The output column in which a point returns its per-round curves (a JSON object).
+CURVE_COLUMN = "curve_json"
 
 #: Packages whose versions go into every manifest (when installed).
 MANIFEST_PACKAGES = (
@@ -74,9 +91,9 @@ class ReproduceResult:
     out_dir : pathlib.Path
         ``OUT/NAME``.
     table : pandas.DataFrame
-        The sweep table (also in ``data.csv``).
+        The sweep table (also in ``data.csv``, which leaves out the ``curve_json`` column).
     files : list of pathlib.Path
-        Every file written (data, figures, manifest).
+        Every file written (data, curves, figures, manifest).
     failures : int
         Points that raised (their tracebacks are in the ``error`` column and the store).
     plot_error : str or None
@@ -85,6 +102,9 @@ class ReproduceResult:
         Wall time of the whole run.
     manifest : dict
         The content of ``manifest.json``.
+    curves : pandas.DataFrame or None
+        The per-round curves (also in ``curves.csv``; see :func:`curves_table`), or None
+        when the points return none.
     """
 
     name: str
@@ -95,6 +115,7 @@ class ReproduceResult:
     plot_error: str | None = None
     wall_time_s: float = 0.0
     manifest: dict[str, Any] = field(default_factory=dict)
+    curves: pd.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -186,6 +207,19 @@ that can be created and written ([Errno 2] No such file or directory: '/proc/edg
     return folder
 
 
+def _grid_columns(grid: Mapping[Any, Any]) -> list[str]:
+    """The parameter names of a grid, in column order (zipped groups' names included)."""
+    return [n for names, _ in normalize_grid(grid) for n in names]
+
+
+def _jsonable_constants(constants: Mapping[str, Any]) -> dict[str, Any]:
+    """The constants as plain JSON data (NumPy scalars to Python numbers)."""
+    return {
+        names[0]: rows[0][0]
+        for names, rows in normalize_grid({k: [v] for k, v in constants.items()})
+    }
+
+
 def _jsonable_grid(grid: dict[Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for names, rows in normalize_grid(grid):
@@ -194,6 +228,85 @@ def _jsonable_grid(grid: dict[Any, Any]) -> dict[str, Any]:
         else:
             out["zip(" + ",".join(names) + ")"] = [list(r) for r in rows]
     return out
+
+
+def _curve_error(row: int, value: Any, expected: str) -> InvalidInputError:
+    return invalid_input(f"{CURVE_COLUMN} of row {row}", value, expected)
+
+
+def curves_table(table: pd.DataFrame, parameters: Sequence[str]) -> pd.DataFrame | None:
+    """The per-round curves of a sweep table as a tidy long table (one row per round).
+
+    A point of a training experiment returns its curves as one string output,
+    ``curve_json``: a JSON object mapping each curve name to a list, every list of the
+    same length (one value per round, round 0 first).  This function unfolds them.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A sweep table (:func:`edgeopt.sweep.run_sweep`) with a ``curve_json`` column.
+    parameters : sequence of str
+        Its parameter columns, copied onto every round of their point.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        None when ``table`` has no ``curve_json`` column.  Otherwise one row per point,
+        repeat and round: the ``parameters`` columns, ``repeat``, ``round`` (0, 1, ...)
+        and one column per curve name (in the order they first appear).  Rows whose point
+        failed (no curves) are left out; a curve that a point does not return is left
+        empty on that point's rows.
+
+    Raises
+    ------
+    InvalidInputError
+        A ``curve_json`` value that is not a JSON object of equal-length lists, naming
+        the row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from edgeopt.repro import curves_table
+    >>> table = pd.DataFrame({"lr": [0.1, 0.2], "repeat": [0, 0],
+    ...                       "curve_json": ['{"acc": [0.1, 0.5]}', '{"acc": [0.1, 0.7]}'],
+    ...                       "error": [None, None]})
+    >>> curves_table(table, ["lr"])
+        lr  repeat  round  acc
+    0  0.1       0      0  0.1
+    1  0.1       0      1  0.5
+    2  0.2       0      0  0.1
+    3  0.2       0      1  0.7
+    """
+    import pandas as pd
+
+    if CURVE_COLUMN not in table.columns:
+        return None
+    params = list(parameters)
+    rows: list[dict[str, Any]] = []
+    keys: dict[str, None] = {}
+    for i, record in enumerate(table.to_dict("records")):
+        text = record[CURVE_COLUMN]
+        if text is None or (isinstance(text, float) and text != text):  # a failed point
+            continue
+        try:
+            curves = json.loads(text) if isinstance(text, str) else None
+        except ValueError:
+            curves = None
+        if not isinstance(curves, dict) or not curves:
+            raise _curve_error(i, text, "a JSON object of curve name to list of values")
+        lengths = set()
+        for name, values in curves.items():
+            if not isinstance(values, list):
+                raise _curve_error(i, text, f"lists of values (curve {name!r} is not a list)")
+            lengths.add(len(values))
+            keys.setdefault(name, None)
+        if len(lengths) != 1:
+            raise _curve_error(i, text, "curves of equal length (one value per round)")
+        head = {p: record[p] for p in params}
+        head["repeat"] = record["repeat"]
+        for r in range(lengths.pop()):
+            rows.append({**head, "round": r, **{n: v[r] for n, v in curves.items()}})
+    return pd.DataFrame(rows, columns=[*params, "repeat", "round", *keys])
 
 
 def _write_figures(exp: Experiment, table: pd.DataFrame, out_dir: Path) -> list[Path]:
@@ -303,11 +416,16 @@ def reproduce(
         store=store_path,
         progress=progress,
         force=force,
+        common_random_numbers=exp.common_random_numbers,
     )
     folder.mkdir(parents=True, exist_ok=True)
     summary = table.attrs.get("sweep", {})
     failures = int(summary.get("failures", int(table["error"].notna().sum())))
-    files = [to_csv(table, folder / "data.csv")]
+    curves = curves_table(table, [c for c in _grid_columns(grid) if c in table.columns])
+    data = table.drop(columns=CURVE_COLUMN) if curves is not None else table
+    files = [to_csv(data, folder / "data.csv")]
+    if curves is not None:
+        files.append(to_csv(curves, folder / "curves.csv"))
 
     plot_error = None
     good = table[table["error"].isna()].drop(columns="error")
@@ -329,7 +447,9 @@ def reproduce(
         "platform": platform.platform(),
         "packages": manifest_packages(),
         "seed": exp.seed,
-        "grid": _jsonable_grid(dict(grid)),
+        "grid": _jsonable_grid(dict(exp.grid(quick))),
+        "constants": _jsonable_constants(exp.constants),
+        "common_random_numbers": list(exp.common_random_numbers),
         "repeats": repeats,
         "quick": quick,
         "executor": spec.label,
@@ -355,4 +475,5 @@ def reproduce(
         plot_error=plot_error,
         wall_time_s=wall,
         manifest=manifest,
+        curves=curves,
     )

@@ -41,7 +41,14 @@ from edgeopt.sweep._executors import (
     parse_executor,
     probe,
 )
-from edgeopt.sweep._grid import code_version, expand_grid, normalize_grid, params_hash, point_seed
+from edgeopt.sweep._grid import (
+    check_common_random_numbers,
+    code_version,
+    expand_grid,
+    normalize_grid,
+    params_hash,
+    point_seed,
+)
 from edgeopt.sweep._io import to_csv, to_parquet, write_text_atomic
 from edgeopt.sweep._store import read_store
 
@@ -50,6 +57,7 @@ __all__ = [
     "expand_grid",
     "normalize_grid",
     "point_seed",
+    "check_common_random_numbers",
     "params_hash",
     "code_version",
     "read_store",

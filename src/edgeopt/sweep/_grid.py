@@ -27,7 +27,14 @@ import numpy as np
 import edgeopt
 from edgeopt._validation import check_int, invalid_config, invalid_configs, invalid_input
 
-__all__ = ["normalize_grid", "expand_grid", "point_seed", "params_hash", "code_version"]
+__all__ = [
+    "normalize_grid",
+    "expand_grid",
+    "point_seed",
+    "check_common_random_numbers",
+    "params_hash",
+    "code_version",
+]
 
 #: Column names the result table uses itself; no parameter or output may take them.
 RESERVED_COLUMNS = frozenset({"repeat", "error"})
@@ -267,7 +274,7 @@ def check_common_random_numbers(value: Any, name: str = "common_random_numbers")
 
     Examples
     --------
-    >>> from edgeopt.sweep._grid import check_common_random_numbers
+    >>> from edgeopt.sweep import check_common_random_numbers
     >>> check_common_random_numbers(["scheme", "method", "scheme"])
     ('method', 'scheme')
     """
