@@ -301,3 +301,20 @@ def test_drop_devices_cell_in_the_loop():
     # num_samples comes from the partition, not from the drop's range
     assert hist.info["system"].devices.num_samples.tolist() == hist.info["data_sizes"].tolist()
     assert np.all(hist.round_latency_s > 0) and np.all(np.isfinite(hist.round_latency_s))
+
+
+def test_unequal_powers_reach_the_aircomp_model():
+    powers = np.array([0.5, 1.0, 2.0])
+    ctx = RoundContext.from_rng(
+        0,
+        compute_s=np.zeros(3),
+        compute_energy_j=np.zeros(3),
+        channels=np.sqrt(np.array([[1.0], [2.0], [0.5]])).astype(complex),
+        power_w=powers,
+        noise_w=0.1,
+        bandwidth_hz=BAND,
+    )
+    out = AirCompAggregation(mse_target=10.0, method="fast").aggregate(_updates(), np.ones(3), ctx)
+    assert out.selected.all() and out.mse <= 10.0 * (1 + 1e-6)
+    # each device's symbol energy over 2 symbols at 1/B s is at most its own P_i per symbol
+    assert out.energy_j <= np.sum(powers) * 2 / BAND * (1 + 1e-12)
