@@ -319,17 +319,16 @@ def candidate_margins(
     return out
 
 
-def largest_passing(test: Callable[[int], bool], hi: int, first: int) -> int:
-    """Largest ``n`` in ``[0, hi]`` with ``test(n)`` true, by bisection (``0`` if none).
+def largest_passing(test: Callable[[int], bool], hi: int, first: int, lo: int = 0) -> int:
+    """Largest ``n`` in ``[lo, hi]`` with ``test(n)`` true, by bisection (``lo`` if none).
 
-    ``test`` must be monotone (true up to some ``n*``, false above); ``test(0)`` is taken
-    as true and never called.  ``first`` (clipped to ``[1, hi]``) is tried first, so a good
-    guess saves most of the tests.
+    ``test`` must be monotone (true up to some ``n*``, false above); ``test(lo)`` is taken
+    as true and never called (``lo``: a size known to pass, 0 by default).  ``first``
+    (clipped to ``[lo + 1, hi]``) is tried first, so a good guess saves most of the tests.
     """
-    if hi <= 0:
-        return 0
-    lo = 0
-    first = min(max(first, 1), hi)
+    if hi <= lo:
+        return lo
+    first = min(max(first, lo + 1), hi)
     if test(first):
         lo = first
     else:

@@ -146,6 +146,7 @@ def largest_relaxed_prefix(
     order: NDArray[np.intp],
     x: NDArray[np.float64],
     known: dict[int, Lifted] | None = None,
+    lo: int = 0,
 ) -> tuple[int, dict[int, Lifted]]:
     """Largest ``n`` whose prefix ``order[:n]`` passes the semidefinite relaxation.
 
@@ -153,7 +154,8 @@ def largest_relaxed_prefix(
     relaxed-feasible), so bisection (:func:`~._base.largest_passing`) is exact; it starts
     from the number of zero slacks ``x_i <= FEASIBILITY_TOL``.  ``known`` holds relaxed
     solutions already found, by prefix length.  Returns ``n`` and every relaxed solution
-    found (by prefix length).
+    found (by prefix length).  ``lo``: only sizes above it are of interest (``lo`` is
+    returned when no larger prefix passes).
     """
     sols: dict[int, Any] = dict(known or {})
 
@@ -167,4 +169,4 @@ def largest_relaxed_prefix(
         return True
 
     guess = int(np.sum(x <= FEASIBILITY_TOL))
-    return largest_passing(test, order.size, guess), sols
+    return largest_passing(test, order.size, guess, lo=lo), sols

@@ -341,7 +341,10 @@ def step2(
     """
     k = G.shape[0]
     order = order_devices(x, G)
-    n_up, sols = largest_relaxed_prefix(backend, order, x, known)
+    # a prefix no larger than the best set already served cannot improve on it: both
+    # bisections only visit the sizes above it (the tracker's set stands for the rest)
+    floor = int(tracker.mask.sum()) if tracker is not None and tracker.m is not None else 0
+    n_up, sols = largest_relaxed_prefix(backend, order, x, known, lo=floor)
     found: dict[int, NDArray[np.complex128] | None] = {}
 
     def test(n: int) -> bool:
@@ -352,10 +355,10 @@ def step2(
         found[n] = None if X0 is None else detect(mask, X0)
         return found[n] is not None
 
-    best = largest_passing(test, n_up, n_up)
+    best = largest_passing(test, n_up, n_up, lo=floor)
     mask = prefix_mask(order, best)
-    m = found.get(best) if best else None
-    if tracker is not None and tracker.m is not None and tracker.mask.sum() > best:
+    m = found.get(best) if best > floor else None
+    if tracker is not None and tracker.m is not None and (m is None or tracker.mask.sum() > best):
         mask, m = tracker.mask.copy(), tracker.m
     if m is None:
         return np.zeros(k, dtype=bool), None
