@@ -316,5 +316,6 @@ def test_unequal_powers_reach_the_aircomp_model():
     )
     out = AirCompAggregation(mse_target=10.0, method="fast").aggregate(_updates(), np.ones(3), ctx)
     assert out.selected.all() and out.mse <= 10.0 * (1 + 1e-6)
-    # each device's symbol energy over 2 symbols at 1/B s is at most its own P_i per symbol
-    assert out.energy_j <= np.sum(powers) * 2 / BAND * (1 + 1e-12)
+    # |b_i|² <= P_i and the common normalization gives Σ_ij |s_ij|² = |S|·d/2 exactly, so
+    # the symbol energy Σ_ij |b_i s_ij|²/B is at most max_i P_i · |S|·d/2 / B
+    assert 0 < out.energy_j <= powers.max() * 3 * D_ENTRIES / 2 / BAND * (1 + 1e-12)
