@@ -1,0 +1,25 @@
+"""Coded distributed computing for edge AI: straggler mitigation and coded shuffling.
+
+Two parts (Shi et al., "Communication-efficient edge AI: algorithms and systems", IEEE
+COMST 2020, §IV-B and §IV-E):
+
+* **Straggler mitigation.**  Worker delay models (shifted exponential, Pareto, bimodal,
+  empirical, with an optional wireless upload), gradient codes that let the server recover
+  the full gradient from any ``n - s`` of ``n`` workers (fractional and cyclic, Tandon et
+  al., ICML 2017), approximate gradient codes, MDS-coded matrix multiplication (Lee et al.,
+  IEEE TIT 2018), the uncoded baselines, the closed-form expected completion times, a Monte
+  Carlo simulator of completion times and a convex load allocation for heterogeneous workers.
+* **Coded shuffling.**  Coded distributed computing (coded MapReduce) that trades
+  computation load for communication load in the shuffle phase.
+"""
+
+from __future__ import annotations
+
+# -- straggler mitigation ------------------------------------------------------------------
+
+# -- coded shuffling -----------------------------------------------------------------------
+
+__all__: list[str] = [
+    # straggler mitigation
+    # coded shuffling
+]
