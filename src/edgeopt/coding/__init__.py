@@ -18,8 +18,24 @@ from __future__ import annotations
 # -- straggler mitigation ------------------------------------------------------------------
 
 # -- coded shuffling -----------------------------------------------------------------------
+from edgeopt.coding.cdc import (
+    CDCResult,
+    CDCScheme,
+    Multicast,
+    cdc_load,
+    cdc_scheme,
+    simulate_cdc,
+    uncoded_load,
+)
 
 __all__: list[str] = [
     # straggler mitigation
     # coded shuffling
+    "cdc_load",
+    "uncoded_load",
+    "cdc_scheme",
+    "CDCScheme",
+    "Multicast",
+    "simulate_cdc",
+    "CDCResult",
 ]
