@@ -50,6 +50,7 @@ __all__ = [
     "check_finite_tensor",
     "check_update_tensor",
     "check_mask",
+    "check_alignment_pattern",
 ]
 
 
@@ -1125,4 +1126,48 @@ expected a boolean mask of shape (3,)
         arr = None
     if arr is None or arr.dtype != np.bool_ or arr.shape != (length,):
         raise _fail(name, value if arr is None else arr, f"a boolean mask of shape ({length},)")
+    return arr
+
+
+def check_alignment_pattern(value: Any, name: str = "pattern") -> NDArray[np.float64]:
+    """Check an alignment pattern: a 2-D array of 1.0 (wanted), 0.0 (interfering), NaN (free).
+
+    Parameters
+    ----------
+    value : array_like of float, shape (R, M)
+        Rows are virtual receivers, columns messages; NaN marks an entry left free.
+    name : str
+        Argument name for error messages.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (R, M)
+        A copy.
+
+    Raises
+    ------
+    InvalidInputError
+        Not a non-empty 2-D real array; an entry other than 0, 1 or NaN (inf included); no
+        wanted (1.0) entry at all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edgeopt._validation import check_alignment_pattern
+    >>> check_alignment_pattern([[1.0, np.nan], [0.0, 1.0]]).shape
+    (2, 2)
+    """
+    if isinstance(value, str | bytes) or value is None:
+        raise _fail(name, value, "a 2-D array of 1.0, 0.0 and NaN")
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise _fail(name, value, "a 2-D array of 1.0, 0.0 and NaN") from exc
+    if arr.ndim != 2 or arr.size == 0:
+        raise _fail(name, arr, "a non-empty 2-D array (virtual receivers x messages)")
+    fixed = ~np.isnan(arr)
+    if np.any(fixed & (arr != 0.0) & (arr != 1.0)):
+        raise _fail(name, arr, "entries 1.0 (wanted), 0.0 (interfering) or NaN (free) only")
+    if not np.any(arr == 1.0):
+        raise _fail(name, arr, "at least one wanted (1.0) entry")
     return arr
