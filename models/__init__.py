@@ -2,8 +2,11 @@
 
 The ``models/`` folder of the source tree is installed as this data package.  Each profile is
 one data file (JSON or CSV) beside this module, together with the script that generated it,
-so that every number can be traced to how it was measured.  Files are read through
-:mod:`importlib.resources`, which works from a wheel, a zip and an editable install alike.
+so that every number can be traced to how it was measured: :func:`load_profile` returns the
+per-layer table of AlexNet, VGG-16, ResNet-18, ResNet-50 or MobileNetV2 at 224×224 (made by
+``make_profiles.py``), :func:`load_device_profile` a nominal phone, IoT board or edge
+server.  Files are read through :mod:`importlib.resources`, which works from a wheel, a zip
+and an editable install alike.
 
 Examples
 --------
@@ -17,9 +20,31 @@ from __future__ import annotations
 from importlib import resources
 from importlib.resources.abc import Traversable
 
+from edgeopt.profiles.layers import (
+    DEVICE_NAMES,
+    MODEL_NAMES,
+    DeviceProfile,
+    LayerProfile,
+    ModelProfile,
+    load_device_profile,
+    load_profile,
+)
+
 from edgeopt._validation import check_choice
 
-__all__ = ["DATA_SUFFIXES", "available", "profile_file", "read_text"]
+__all__ = [
+    "DATA_SUFFIXES",
+    "available",
+    "profile_file",
+    "read_text",
+    "MODEL_NAMES",
+    "DEVICE_NAMES",
+    "LayerProfile",
+    "ModelProfile",
+    "DeviceProfile",
+    "load_profile",
+    "load_device_profile",
+]
 
 #: File suffixes that count as profile data.
 DATA_SUFFIXES = (".json", ".csv")

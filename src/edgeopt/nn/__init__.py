@@ -17,6 +17,13 @@ True
 
 from __future__ import annotations
 
+from edgeopt.nn.architectures import (
+    ARCHITECTURES,
+    LayerGraph,
+    build_architecture,
+    profile_layers,
+    split_forward,
+)
 from edgeopt.nn.models import (
     MLP,
     MODELS,
@@ -27,3 +34,4 @@ from edgeopt.nn.models import (
 )
 
 __all__ = ["MODELS", "LogisticRegression", "MLP", "SmallCNN", "build_model", "init_parameters"]
+__all__ += ["ARCHITECTURES", "LayerGraph", "build_architecture", "profile_layers", "split_forward"]
