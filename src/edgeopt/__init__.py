@@ -33,6 +33,7 @@ _SUBPACKAGES = {
     "cost",
     "system",
     "aircomp",
+    "offload",
     "nn",
     "federated",
     "sweep",

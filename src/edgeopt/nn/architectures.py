@@ -522,8 +522,10 @@ def profile_layers(
     counts = counter.get_flop_counts()
     prefix = type(net).__name__ + ".layers."
     layers = []
+    total_macs = 0
     for name in net.order:
         flops = sum(counts.get(prefix + name, {}).values())
+        total_macs += int(flops) // 2
         numel = 1
         for s in shapes[name]:
             numel *= s
@@ -546,6 +548,6 @@ def profile_layers(
         "input_bits": numel_in * bits,
         "bits_per_activation": bits,
         "total_params": int(sum(p.numel() for p in net.parameters())),
-        "total_macs": int(sum(layer["macs"] for layer in layers)),
+        "total_macs": total_macs,
         "layers": layers,
     }
