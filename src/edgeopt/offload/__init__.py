@@ -2,7 +2,9 @@
 
 Where should inference or a task run -- on the device, on the edge server, or split between
 them -- given the wireless link?  DNN partitioning of chains (:func:`partition_chain`,
-Neurosurgeon) and of layer DAGs (:func:`partition_dag`, DADS, one minimum s–t cut); the
+Neurosurgeon) and of layer DAGs (:func:`partition_dag`, DADS, one minimum s–t cut), early exit
+with partitioning (:func:`right_size_and_partition`, Edgent), partial offloading of a divisible
+task (:func:`partial_offloading`); the
 per-layer profiles of five reference networks come from :func:`load_profile` (the data package
 ``edgeopt.profiles``).  Everything here is torch-free.
 
@@ -18,6 +20,8 @@ True
 
 from __future__ import annotations
 
+from edgeopt.offload.early_exit import EarlyExitResult, right_size_and_partition
+from edgeopt.offload.partial import PARTIAL_METHODS, PartialOffloadingResult, partial_offloading
 from edgeopt.offload.partition import (
     OBJECTIVES,
     DagPartitionResult,
@@ -33,6 +37,11 @@ __all__ = [
     "DagPartitionResult",
     "partition_chain",
     "partition_dag",
+    "right_size_and_partition",
+    "EarlyExitResult",
+    "partial_offloading",
+    "PartialOffloadingResult",
+    "PARTIAL_METHODS",
     "ModelProfile",
     "DeviceProfile",
     "load_profile",
