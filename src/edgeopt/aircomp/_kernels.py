@@ -185,8 +185,14 @@ def _maxmin_dense(
     return m, best
 
 
-#: Sets of at most ``max(WS_MIN, 4 N)`` devices are solved whole by :func:`maxmin_sca`
-#: (the dense ``Q = Gh Gh^H`` form); larger sets through a working set of that size.
+#: The min-norm iteration of a working set stops once its Frank-Wolfe gap is at most this
+#: fraction of ``||x||^2`` (the optimality condition checked on every device afterwards).
+MIN_NORM_GAP = 1e-3
+
+#: Sets of at most this many devices are solved whole by :func:`maxmin_sca` (the dense
+#: ``Q = Gh Gh^H`` form, ``O(S^2)`` per inner step); larger sets through a working set.
+DENSE_MAX = 32
+#: The smallest working set of a large set.
 WS_MIN = 32
 #: The working set of a large set holds ``max(WS_MIN, WS_PER_ANTENNA * N)`` devices at first.
 WS_PER_ANTENNA = 2
@@ -208,7 +214,7 @@ def maxmin_sca(
     ``stop_at`` (1 for a feasibility test), after ``outer`` iterations, or when an iterate
     does not improve.
 
-    Sets of at most ``max(WS_MIN, 4 N)`` devices solve the min-norm problem on the dense
+    Sets of at most ``DENSE_MAX`` (32) devices solve the min-norm problem on the dense
     ``S x S`` matrix ``Q = Re(Gh Gh^H)`` (:func:`_maxmin_dense`); larger sets never form it
     (:func:`_maxmin_ws`: a working set of the smallest margins, grown by the devices that
     violate the optimality condition of the min-norm point, with products of ``Gh`` and
@@ -217,7 +223,7 @@ def maxmin_sca(
     Returns the unit-norm beamformer and its smallest margin.
     """
     s, n = G.shape
-    if s <= WS_MIN:
+    if s <= DENSE_MAX:
         return _maxmin_dense(G, m0, outer, inner, stop_at)
     return _maxmin_ws(G, m0, outer, inner, stop_at)
 
@@ -274,11 +280,23 @@ def _min_norm_ws(
         for r in range(nw):
             for j in range(n):
                 x[j] += y[r] * Gh[r, j]
+        low = np.inf
         for r in range(nw):
             acc = 0.0
             for j in range(n):
                 acc += Gh[r, j].real * x[j].real + Gh[r, j].imag * x[j].imag
             grad[r] = 2.0 * acc
+            if acc < low:
+                low = acc
+        # Frank-Wolfe gap at y (a point of the simplex): ||x||^2 - min_r Re(Gh_r^H x) >= 0,
+        # 0 at the min-norm point; stop once it is a small fraction of ||x||^2
+        if np.min(y) >= 0.0:
+            nx2 = 0.0
+            for j in range(n):
+                nx2 += x[j].real ** 2 + x[j].imag ** 2
+            if nx2 - low <= MIN_NORM_GAP * nx2:
+                a = y
+                break
         a_new = project_simplex(y - grad / lip)
         t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
         y = a_new + ((t - 1.0) / t_new) * (a_new - a)
@@ -465,6 +483,10 @@ def eig_heuristic(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no
     return active, m
 
 
+#: The greedy drops one device per step while at most this many devices are active (as
+#: careful as the one-by-one greedy, and cheap at these sizes), in bulk above.
+ONE_AT_A_TIME = 64
+
 #: Slots of the integer state of :func:`fast_advance`.
 _PHASE, _RUNS, _PTR, _FAILS, _NORDER = 0, 1, 2, 3, 4
 #: Phases: dropping, preparing the add-back, adding back, done.
@@ -557,7 +579,7 @@ def fast_advance(
                 if v < 1.0:
                     nv += 1
             # one at a time while the set is small (as cheap as it is careful), in bulk after
-            d = 1 if idx.size <= 2 * WS_MIN else max(1, int(drop_fraction * nv))
+            d = 1 if idx.size <= ONE_AT_A_TIME else max(1, int(drop_fraction * nv))
             d = min(d, idx.size - 1) if idx.size > 1 else 1
             worst = np.argsort(marg)[:d]
             for r in worst:

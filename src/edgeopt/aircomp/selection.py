@@ -14,8 +14,9 @@ and the Numba kernels hold no state.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -154,17 +155,45 @@ def _verify(
     return selected, None
 
 
+@overload
 def select_devices(
-    channels: Any,
+    channels: np.ndarray[tuple[int, int], Any] | Sequence[Sequence[complex]],
     *,
-    power_w: float,
+    power_w: Any,
     noise_w: float,
     mse_target: float,
     weights: Any = None,
     method: str = "dc",
     rng: Any = None,
     **options: Any,
-) -> AirCompSolution:
+) -> AirCompSolution: ...
+
+
+@overload
+def select_devices(
+    channels: np.ndarray[tuple[int, int, int], Any] | Sequence[Sequence[Sequence[complex]]],
+    *,
+    power_w: Any,
+    noise_w: float,
+    mse_target: float,
+    weights: Any = None,
+    method: str = "dc",
+    rng: Any = None,
+    **options: Any,
+) -> list[AirCompSolution]: ...
+
+
+def select_devices(
+    channels: Any,
+    *,
+    power_w: Any,
+    noise_w: float,
+    mse_target: float,
+    weights: Any = None,
+    method: str = "dc",
+    rng: Any = None,
+    **options: Any,
+) -> AirCompSolution | list[AirCompSolution]:
     """Select the most devices whose over-the-air aggregate meets an MSE target.
 
     Solves ``max |S|`` subject to ``MSE(m, S) <= mse_target`` over the device set ``S`` and
@@ -306,8 +335,7 @@ def select_devices(
     # a fresh OS-seeded generator costs more than the "fast" method: make it only if used
     gen = check_rng(rng) if rng is not None or spec.randomized else None
     if h.ndim == 3:
-        # a list for (B, K, N) channels; typed as the single-draw result for existing callers
-        return _select_batch(h, power, noise, gamma, w, method, opts, gen, limits)  # type: ignore[return-value]
+        return _select_batch(h, power, noise, gamma, w, method, opts, gen, limits)
     return _select_one(h, power, noise, gamma, w, method, opts, gen, limits)
 
 

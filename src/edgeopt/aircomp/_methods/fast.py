@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -26,6 +27,10 @@ RANDOMIZED = False
 #: Work (devices x antennas x SCA runs) of one kernel call between returns to Python: a
 #: call takes at most a few tens of milliseconds, so limits and Ctrl-C act promptly.
 CHUNK_WORK = 400_000
+
+
+#: SCA runs per draw in one call of the batch kernel.
+BATCH_RUNS = 4
 
 
 def _kernel_args(options: Mapping[str, Any]) -> tuple[int, int, float, bool, int]:
@@ -137,10 +142,11 @@ def select_fast_batch(
     order = np.zeros((b, k), dtype=np.int64)
     state = np.zeros((b, 8), dtype=np.int64)
     args = _kernel_args(options)
-    # draws per call and runs per draw per call keep each call's work bounded
-    per_draw = runs_per_call(k, n)
-    draws = max(1, CHUNK_WORK // max(k * n * per_draw, 1))
-    chunk = max(per_draw, 1)
+    # draws per call and runs per draw per call keep each call's work bounded (about
+    # CHUNK_WORK per thread) while giving every thread many draws per call
+    threads = numba.get_num_threads()
+    chunk = min(BATCH_RUNS, runs_per_call(k, n))
+    draws = max(threads, (CHUNK_WORK * threads) // max(k * n * chunk, 1))
     cut = np.zeros(b, dtype=bool)
     for lo in range(0, b, draws):
         hi = min(lo + draws, b)
