@@ -33,6 +33,7 @@ _SUBPACKAGES = {
     "cost",
     "system",
     "aircomp",
+    "frequency",
     "offload",
     "nn",
     "federated",
