@@ -92,13 +92,13 @@ def _devices(**arrays: Any) -> dict[str, NDArray[np.float64]]:
         )
         for name, v in arrays.items()
     }
-    out = check_broadcast(**checked)
-    k = max(v.size for v in out)
-    if out[0].ndim == 0 and all(v.ndim == 0 for v in out):
-        k = 1
+    sizes = {v.size for v in checked.values() if v.ndim == 1}
+    if len(sizes - {1}) > 1:
+        check_broadcast(**checked)  # raises, naming every shape
+    k = max(sizes, default=1)
     return {
-        name: np.broadcast_to(v, (k,)).astype(np.float64)
-        for name, v in zip(arrays, out, strict=True)
+        name: v if v.shape == (k,) else np.full(k, float(v.reshape(-1)[0]))
+        for name, v in checked.items()
     }
 
 
