@@ -4,7 +4,8 @@ Where should inference or a task run -- on the device, on the edge server, or sp
 them -- given the wireless link?  DNN partitioning of chains (:func:`partition_chain`,
 Neurosurgeon) and of layer DAGs (:func:`partition_dag`, DADS, one minimum s–t cut), early exit
 with partitioning (:func:`right_size_and_partition`, Edgent), partial offloading of a divisible
-task (:func:`partial_offloading`); the
+task (:func:`partial_offloading`), and joint offloading decisions with bandwidth and server-CPU
+allocation for many users (:class:`MultiUserOffloading`); the
 per-layer profiles of five reference networks come from :func:`load_profile` (the data package
 ``edgeopt.profiles``).  Everything here is torch-free.
 
@@ -21,6 +22,7 @@ True
 from __future__ import annotations
 
 from edgeopt.offload.early_exit import EarlyExitResult, right_size_and_partition
+from edgeopt.offload.multiuser import MULTIUSER_METHODS, MultiUserOffloading, OffloadingResult
 from edgeopt.offload.partial import PARTIAL_METHODS, PartialOffloadingResult, partial_offloading
 from edgeopt.offload.partition import (
     OBJECTIVES,
@@ -42,6 +44,9 @@ __all__ = [
     "partial_offloading",
     "PartialOffloadingResult",
     "PARTIAL_METHODS",
+    "MultiUserOffloading",
+    "OffloadingResult",
+    "MULTIUSER_METHODS",
     "ModelProfile",
     "DeviceProfile",
     "load_profile",
