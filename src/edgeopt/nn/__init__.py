@@ -32,6 +32,8 @@ from edgeopt.nn.models import (
     build_model,
     init_parameters,
 )
+from edgeopt.nn.multiexit import MultiExitCNN
 
 __all__ = ["MODELS", "LogisticRegression", "MLP", "SmallCNN", "build_model", "init_parameters"]
 __all__ += ["ARCHITECTURES", "LayerGraph", "build_architecture", "profile_layers", "split_forward"]
+__all__ += ["MultiExitCNN"]
