@@ -25,13 +25,13 @@ Two backends solve them:
   many times (disciplined parametrized programming); Clarabel first, SCS as fallback (SCS
   warm-started within one call, reset between calls so results do not depend on history);
 * :class:`ClarabelBackend` (the default of :func:`~edgeopt.aircomp.select_devices`): the
-  same programs in Clarabel's standard form, laid out once per shape, with one Clarabel
-  solver per call whose cost vector and device rows are updated between solves (no CVXPY
-  work per solve); a solve it does not finish falls back to :class:`RealBackend` with SCS.
+  same programs in Clarabel's standard form, built per solve as sparse blocks on a working
+  set of devices (exact row reductions and constraint generation; no CVXPY work per
+  solve); a solve it does not finish falls back to :class:`RealBackend` with SCS.
 
 Thread safety: the CVXPY programs are mutated (their Parameters are set) before every
 solve, so they are cached per thread (``threading.local``): two threads never share a
-program.  The per-shape conic layout of :class:`ClarabelBackend` is read-only and shared.
+program.  :class:`ClarabelBackend` builds its programs per call.
 A program on which every solver fails is counted in the backend's ``failures``.
 """
 
