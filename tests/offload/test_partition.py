@@ -184,3 +184,30 @@ def test_bad_input_names_the_argument():
         partition_chain([1.0], [1.0], [1.0], input_bits=1.0, rate_bps=1.0, objective="energy")
     with pytest.raises(InvalidInputError, match="graph"):
         partition_dag(nx.Graph([(0, 1)]), rate_bps=1.0, input_bits=1.0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_partition_dag_with_capacities_over_many_decades(seed):
+    # compute times of microseconds against uploads of tens of seconds: float round-off in
+    # the saturated edges must not move the cut
+    rng = np.random.default_rng(500 + seed)
+    n = int(rng.integers(8, 15))
+    g = random_dag(n, rng, p=0.35)
+    for v in g.nodes:
+        g.nodes[v]["device_time_s"] = float(rng.choice([0.0, rng.uniform(1e-7, 1e-4)]))
+        g.nodes[v]["server_time_s"] = float(rng.uniform(1e-9, 1e-6))
+        g.nodes[v]["output_bits"] = float(rng.uniform(1e5, 1e7))
+    rate, inp = float(10 ** rng.uniform(4, 9)), 4.8e6
+    best = min(brute_cost(g, d, rate, inp) for d in closed_sets(g))
+    res = partition_dag(g, rate_bps=rate, input_bits=inp)
+    assert res.latency_s == pytest.approx(best, rel=1e-9)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenetv2", "resnet50"])
+def test_profiles_at_a_slow_link_stay_local(name):
+    p = load_profile(name)
+    dev = p.layer_times_s(2.3e10)
+    g = p.graph(dev, p.layer_times_s(1e11))
+    res = partition_dag(g, rate_bps=1e5, input_bits=p.input_bits)
+    assert len(res.device_nodes) == len(p.layers)
+    assert res.latency_s == pytest.approx(dev.sum(), rel=1e-12)

@@ -303,6 +303,36 @@ def dag_costs(
     return latency, energy, up
 
 
+#: Relative tolerance below which a residual capacity counts as saturated when the source
+#: side of the minimum cut is read off the maximum flow (float capacities).
+RESIDUAL_TOL = 1e-12
+
+
+def _source_side(flow: nx.DiGraph, s: Any, t: Any) -> set[Any]:
+    """The source side of a minimum cut: nodes reachable from ``s`` in the residual graph.
+
+    The maximum flow is networkx's (preflow-push); reachability uses residual capacities
+    above :data:`RESIDUAL_TOL` times the largest finite capacity, so that float round-off
+    in a saturated edge does not count as residual capacity.
+    """
+    _, f = nx.maximum_flow(flow, s, t)
+    finite = [d["capacity"] for _, _, d in flow.edges(data=True) if "capacity" in d]
+    tol = RESIDUAL_TOL * max([1.0, *finite]) if finite else RESIDUAL_TOL
+    seen = {s}
+    stack = [s]
+    while stack:
+        u = stack.pop()
+        for v, d in flow.succ[u].items():  # forward residual: capacity - flow
+            if v not in seen and d.get("capacity", np.inf) - f[u][v] > tol:
+                seen.add(v)
+                stack.append(v)
+        for v in flow.pred[u]:  # backward residual: the flow on v -> u
+            if v not in seen and f[v][u] > tol:
+                seen.add(v)
+                stack.append(v)
+    return seen
+
+
 def partition_dag(
     graph: nx.DiGraph,
     *,
@@ -405,7 +435,7 @@ def partition_dag(
     for w in sources:
         flow.add_edge(aux_in, ("n", w))
     setup = time.perf_counter() - start
-    _, (side_s, _side_t) = nx.minimum_cut(flow, s, t)
+    side_s = _source_side(flow, s, t)
     device = frozenset(v for v in graph.nodes if ("n", v) in side_s)
     latency, e, up = dag_costs(
         graph,
