@@ -12,7 +12,7 @@ References
 ----------
 .. [1] S. Teerapittayanon, B. McDanel, H. T. Kung, "BranchyNet: fast inference via early
    exiting from deep neural networks", ICPR 2016, doi:10.1109/ICPR.2016.7900006 (the joint
-   loss, eq. (2)).
+   loss over the exits).
 
 Examples
 --------

@@ -28,6 +28,7 @@ from edgeopt.offload.partition import (
     OBJECTIVES,
     DagPartitionResult,
     PartitionResult,
+    dag_costs,
     partition_chain,
     partition_dag,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "DagPartitionResult",
     "partition_chain",
     "partition_dag",
+    "dag_costs",
     "right_size_and_partition",
     "EarlyExitResult",
     "partial_offloading",

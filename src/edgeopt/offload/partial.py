@@ -138,11 +138,11 @@ def partial_offloading(
     ----------
     .. [1] Y. Wang, M. Sheng, X. Wang, L. Wang, J. Li, "Mobile-edge computing: partial
        computation offloading using dynamic voltage scaling", IEEE Trans. Commun. 64(10),
-       2016, doi:10.1109/TCOMM.2016.2599530 (the energy-minimization problem, eq. (10),
-       with a fixed rate).
+       2016, doi:10.1109/TCOMM.2016.2599530 (the energy-minimization problem with DVFS;
+       here with a fixed rate).
     .. [2] Y. Mao, C. You, J. Zhang, K. Huang, K. B. Letaief, "A survey on mobile edge
        computing: the communication perspective", IEEE COMST 19(4), 2017,
-       doi:10.1109/COMST.2017.2745201 (§IV-A, local energy ``kappa C f^2``).
+       doi:10.1109/COMST.2017.2745201 (the local-computing model: energy ``kappa C f^2``).
 
     Examples
     --------

@@ -34,6 +34,7 @@ __all__ = [
     "partition_chain",
     "partition_dag",
     "NODE_ATTRIBUTES",
+    "dag_costs",
 ]
 
 #: The objectives of :func:`partition_chain` and :func:`partition_dag`.
@@ -391,7 +392,8 @@ def partition_dag(
     ----------
     .. [1] C. Hu, W. Bao, D. Wang, F. Liu, "Dynamic adaptive DNN surgery for inference
        acceleration on the edge", IEEE INFOCOM 2019, doi:10.1109/INFOCOM.2019.8737614
-       (§IV: the min-cut graph with auxiliary nodes for tensors read by several layers).
+       (the minimum-cut formulation, with auxiliary nodes for tensors read by several
+       layers).
 
     Examples
     --------

@@ -51,7 +51,7 @@ def solve_exact(arr: Arrays, options: Mapping[str, Any], problem: Any) -> Method
        (the perspective relaxation).
     .. [2] T. X. Tran, D. Pompili, "Joint task offloading and resource allocation for
        multi-server mobile-edge computing networks", IEEE Trans. Veh. Technol. 68(1), 2019,
-       doi:10.1109/TVT.2018.2881191 (the joint offloading and resource problem, eq. (12)).
+       doi:10.1109/TVT.2018.2881191 (the joint offloading and resource-allocation problem).
     """
     start = time.perf_counter()
     n = arr.n

@@ -31,8 +31,8 @@ def solve_relax_round(arr: Arrays, options: Mapping[str, Any], problem: Any) -> 
     ----------
     .. [1] Y. Shi, K. Yang, T. Jiang, J. Zhang, K. B. Letaief, "Communication-efficient
        edge AI: algorithms and systems", IEEE COMST 22(4), 2020,
-       doi:10.1109/COMST.2020.3007787 (§IV-D, relaxation and rounding of offloading
-       decisions).
+       doi:10.1109/COMST.2020.3007787 (§IV-D, computation offloading; the
+       relaxation here is the perspective one of :mod:`._base`).
     """
     n = arr.n
     rel = relax(arr, np.full(n, -1, dtype=np.int8), None, int(options["relax_iterations"]))
