@@ -19,7 +19,9 @@ class History:
     """What happened in each round of :func:`~edgeopt.federated.run_fedavg`.
 
     Every per-round array has shape ``(rounds,)`` (the device masks ``(rounds, K)``);
-    entry ``r`` describes round ``r + 1`` (the model after its aggregation).
+    entry ``r`` describes round ``r + 1`` (the model after its aggregation).  With a τ
+    controller the run may stop before ``rounds`` (its budget spent): ``rounds`` is then
+    the number of rounds run.
 
     Parameters
     ----------
@@ -60,6 +62,12 @@ class History:
         one).
     aggregated : numpy.ndarray of bool, shape (rounds, K)
         Devices whose updates were aggregated (on time, and selected by AirComp).
+    local_steps : numpy.ndarray of int64, shape (rounds,)
+        Local updates ``τ`` each round ran (the same in every round for an integer
+        ``local_steps``; the controller's choices otherwise).
+    estimation_latency_s, estimation_energy_j : numpy.ndarray of float64, shape (rounds,)
+        The part of ``round_latency_s`` and ``round_energy_j`` spent on the τ controller's
+        estimation pass (0 without a controller that asks for estimates).
 
     Examples
     --------
@@ -97,6 +105,9 @@ class History:
     sampled: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     on_time: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     aggregated: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    local_steps: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    estimation_latency_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    estimation_energy_j: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     @property
     def rounds(self) -> int:
@@ -154,4 +165,8 @@ class History:
         if self.sampled.shape[:1] == (self.rounds,):
             cols["sampled_count"] = self.sampled.sum(axis=1)
             cols["on_time_count"] = self.on_time.sum(axis=1)
+        if self.local_steps.shape == (self.rounds,):
+            cols["local_steps"] = self.local_steps
+            cols["estimation_latency_s"] = self.estimation_latency_s
+            cols["estimation_energy_j"] = self.estimation_energy_j
         return pd.DataFrame(cols)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,9 +35,11 @@ from edgeopt.federated._batched import (
 )
 from edgeopt.federated.aggregation import Aggregation, RoundContext
 from edgeopt.federated.data import resolve_dataset
+from edgeopt.federated.estimation import local_objectives
 from edgeopt.federated.history import History
 from edgeopt.federated.partition import PARTITIONS
 from edgeopt.federated.partition import partition as partition_fn
+from edgeopt.frequency import RoundStats, estimate_constants
 from edgeopt.nn.models import build_model, init_parameters
 from edgeopt.system import System, normalized_system
 
@@ -195,12 +198,71 @@ def _sampler(
     return sample
 
 
+def _local_steps(value: Any, lr: float) -> tuple[Any, int]:
+    """``local_steps``: an int (no controller) or a controller; and the first round's τ."""
+    if not hasattr(value, "next_tau"):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise invalid_input(
+                "local_steps",
+                value,
+                "an integer >= 1, or a controller with next_tau(stats) -> int (e.g. "
+                "edgeopt.frequency.AdaptiveTauController)",
+            )
+        return None, check_int(value, "local_steps")
+    eta = getattr(value, "eta", None)
+    if eta is not None and eta != lr:
+        raise invalid_inputs(
+            f"lr={lr!r}, local_steps.eta={eta!r}",
+            "the controller's learning rate equal to lr (its bound is for that step size)",
+        )
+    if hasattr(value, "reset"):
+        value.reset()
+    return value, check_int(getattr(value, "initial_tau", 1), "local_steps.initial_tau")
+
+
+def _estimate(
+    net: nn.Module,
+    local: dict[str, torch.Tensor],
+    global_params: dict[str, torch.Tensor],
+    xs: torch.Tensor,
+    ys: torch.Tensor,
+    sizes: NDArray[np.int64],
+    selected: NDArray[np.bool_],
+    run_system: System,
+) -> tuple[Any, float, float]:
+    """The τ controller's estimates over the aggregated devices, and their compute cost.
+
+    Each aggregated device evaluates its loss and gradient on its whole data at its local
+    model and at the new global model: two passes over ``D_i`` samples, charged with the
+    system's compute model (the slowest device's time, every device's energy).
+    """
+    rows = torch.as_tensor(np.flatnonzero(selected), device=xs.device)
+    n = int(rows.numel())
+    at_local = {name: p[rows] for name, p in local.items()}
+    at_global = {name: p[None].expand(n, *p.shape) for name, p in global_params.items()}
+    loss_l, grad_l = local_objectives(net, at_local, xs[rows], ys[rows], sizes[selected])
+    loss_g, grad_g = local_objectives(net, at_global, xs[rows], ys[rows], sizes[selected])
+    estimates = estimate_constants(
+        local_params=_flat(at_local, batch=True).detach().double().cpu().numpy(),
+        global_params=_flat(global_params, batch=False).detach().double().cpu().numpy(),
+        local_loss=loss_l,
+        global_loss=loss_g,
+        local_grad=grad_l,
+        global_grad=grad_g,
+        data_sizes=sizes[selected],
+    )
+    samples = np.where(selected, 2.0 * sizes, 0.0)
+    est_s = float(np.max(run_system.compute_time_s(samples)))
+    est_j = float(np.sum(run_system.compute_energy_j(samples)))
+    return estimates, est_s, est_j
+
+
 def run_fedavg(
     *,
     data: Any,
     model: str | Callable[[], nn.Module],
     rounds: int,
-    local_steps: int,
+    local_steps: int | Any,
     lr: float,
     batch_size: int | None,
     aggregation: Aggregation,
@@ -276,8 +338,22 @@ def run_fedavg(
         :func:`~edgeopt.nn.models.build_model`), so the initial model is a function of
         ``rng`` alone.
     rounds : int >= 1
-    local_steps : int >= 1
-        Local SGD steps per round.
+        Rounds to run (with a controller: at most this many).
+    local_steps : int >= 1 or controller
+        Local SGD steps per round, or a controller of them such as
+        :class:`edgeopt.frequency.AdaptiveTauController`: an object with ``initial_tau``
+        (the first round's count), ``next_tau(stats) -> int`` and optionally ``reset()``,
+        ``eta`` (which must equal ``lr``) and ``needs_estimates``.  After each aggregation
+        the loop calls ``next_tau`` with an :class:`edgeopt.frequency.RoundStats` (the
+        round's ``τ``, the cost of one local step -- the slowest participant's time and
+        all participants' energy --, the rest of the round's cost, the time and energy
+        spent so far, and, when ``needs_estimates`` is true, the estimates of
+        :func:`edgeopt.frequency.estimate_constants` over the aggregated devices); the
+        returned count is the next round's ``τ``, and ``0`` stops the run (its budget
+        spent).  The estimates need each aggregated device's loss and gradient on its
+        whole data at its local model and at the new global model: two passes over its
+        ``D_i`` samples, charged to the round as computation (the slowest device's time,
+        all devices' energy; ``History.estimation_latency_s``).
     lr : float > 0
     batch_size : int >= 1 or None
         Mini-batch size; a client with fewer samples uses all of them; ``None`` means full
@@ -314,15 +390,18 @@ def run_fedavg(
     -------
     History
         With, per round, the devices sampled, those that made the deadline and those
-        aggregated (``(rounds, K)`` boolean arrays).
+        aggregated (``(rounds, K)`` boolean arrays), and each round's ``τ``
+        (``local_steps``).  A round's latency and energy include the estimation pass.
 
     Raises
     ------
     InvalidInputError
         Unknown data, model, partition or option; ``rounds``, ``local_steps``,
-        ``num_clients`` < 1; ``lr`` <= 0; no system for an aggregation that uses the
-        channel; ``num_clients`` that disagrees with the system; a participation fraction
-        outside (0, 1] or a policy that returns anything but a boolean mask of length K;
+        ``num_clients`` < 1; a controller whose ``eta`` differs from ``lr`` or whose
+        ``next_tau`` returns anything but an integer >= 0; ``lr`` <= 0; no system for an
+        aggregation that uses the channel; ``num_clients`` that disagrees with the system;
+        a participation fraction outside (0, 1] or a policy that returns anything but a
+        boolean mask of length K;
         ``deadline_s`` <= 0; the per-device options ``cpu_freq_hz``, ``kappa``,
         ``cycles_per_sample`` (they belong to the system's devices); more clients than
         samples; CUDA unavailable; local training that diverges to non-finite values
@@ -370,8 +449,8 @@ def run_fedavg(
         )
     cell, k = _system(system, num_clients, aggregation)
     n_rounds = check_int(rounds, "rounds")
-    steps = check_int(local_steps, "local_steps")
     step_size = check_scalar(lr, "lr", positive=True)
+    controller, steps = _local_steps(local_steps, step_size)
     bsz = None if batch_size is None else check_int(batch_size, "batch_size")
     policy = _participation(participation)
     deadline = None if deadline_s is None else check_scalar(deadline_s, "deadline_s", positive=True)
@@ -422,11 +501,26 @@ def run_fedavg(
         }
     sample_participants = _sampler(policy, k, streams["participation"])
     aggregation.reset(k, dim, dev)
+    wants_estimates = controller is not None and bool(getattr(controller, "needs_estimates", False))
+    spent_s = spent_j = 0.0
 
     acc0, _ = _evaluate(net, global_params, x_test, y_test)
     rec: dict[str, list[Any]] = {
         key: []
-        for key in ("acc", "loss", "sel", "lat", "energy", "bits", "mse", "sampled", "on_time")
+        for key in (
+            "acc",
+            "loss",
+            "sel",
+            "lat",
+            "energy",
+            "bits",
+            "mse",
+            "sampled",
+            "on_time",
+            "tau",
+            "est_s",
+            "est_j",
+        )
     }
     theta = _flat(global_params, batch=False)
     theta0 = theta.detach().double().cpu().numpy()
@@ -434,6 +528,10 @@ def run_fedavg(
     start = time.perf_counter()
     updates_buf: torch.Tensor | None = None
     for r in range(n_rounds):
+        if controller is not None:  # this round's τ
+            processed = (steps * batch).astype(np.float64)
+            comp_s = run_system.compute_time_s(processed)
+            comp_j = run_system.compute_energy_j(processed)
         index, mask = sample_batches(sizes, bsz, steps, streams["batches"])
         local = trainer(net, global_params, xs, ys, index, mask, step_size)
         # One (K, d) buffer for every round: the aggregations never keep it (they return
@@ -469,15 +567,48 @@ def run_fedavg(
         acc, loss = _evaluate(net, global_params, x_test, y_test)
         _, train_loss = _evaluate(net, global_params, x_train, y_train)
         on_time = participants if out.on_time is None else np.asarray(out.on_time, dtype=bool)
+        selected = np.asarray(out.selected, dtype=bool)
+        est_s = est_j = 0.0
+        estimates = None
+        if wants_estimates and selected.any():
+            estimates, est_s, est_j = _estimate(
+                net, local, global_params, xs, ys, sizes, selected, run_system
+            )
+        round_s, round_j = out.round_latency_s + est_s, out.energy_j + est_j
         rec["acc"].append(acc)
         rec["loss"].append(train_loss)
-        rec["sel"].append(np.asarray(out.selected, dtype=bool))
-        rec["lat"].append(out.round_latency_s)
-        rec["energy"].append(out.energy_j)
+        rec["sel"].append(selected)
+        rec["lat"].append(round_s)
+        rec["energy"].append(round_j)
+        rec["tau"].append(steps)
+        rec["est_s"].append(est_s)
+        rec["est_j"].append(est_j)
         rec["bits"].append(out.uplink_bits)
         rec["mse"].append(out.mse)
         rec["sampled"].append(participants)
         rec["on_time"].append(on_time)
+        if controller is not None:
+            spent_s += round_s
+            spent_j += round_j
+            step_s = float(np.max(comp_s[participants], initial=0.0)) / steps
+            step_j = float(np.sum(comp_j[participants])) / steps
+            stats = RoundStats(
+                round=r + 1,
+                tau=steps,
+                step_time_s=step_s,
+                step_energy_j=step_j,
+                aggregation_time_s=max(round_s - steps * step_s, 0.0),
+                aggregation_energy_j=max(round_j - steps * step_j, 0.0),
+                spent_time_s=spent_s,
+                spent_energy_j=spent_j,
+                estimates=estimates,
+            )
+            steps = check_int(
+                controller.next_tau(stats), "local_steps.next_tau(stats)", min_value=0
+            )
+            if steps == 0:
+                break
+    n_rounds = len(rec["acc"])
     lat = np.asarray(rec["lat"])
     energy = np.asarray(rec["energy"])
     bits = np.asarray(rec["bits"])
@@ -509,8 +640,12 @@ def run_fedavg(
             "system": run_system if cell is not None else None,
             "participation": "policy" if callable(policy) else policy,
             "deadline_s": deadline,
+            "controller": None if controller is None else type(controller).__name__,
         },
         sampled=np.asarray(rec["sampled"], dtype=bool).reshape(n_rounds, k),
         on_time=np.asarray(rec["on_time"], dtype=bool).reshape(n_rounds, k),
         aggregated=aggregated,
+        local_steps=np.asarray(rec["tau"], dtype=np.int64),
+        estimation_latency_s=np.asarray(rec["est_s"], dtype=np.float64),
+        estimation_energy_j=np.asarray(rec["est_j"], dtype=np.float64),
     )

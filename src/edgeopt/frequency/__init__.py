@@ -21,6 +21,13 @@ from edgeopt.frequency.bandwidth import (
     allocate_bandwidth,
 )
 from edgeopt.frequency.bound import convergence_bound, gap_h, optimal_tau, total_local_steps
+from edgeopt.frequency.controller import (
+    RESOURCES,
+    AdaptiveTauController,
+    Estimates,
+    RoundStats,
+    estimate_constants,
+)
 from edgeopt.frequency.energy import EnergyAllocation, minimize_round_energy
 
 __all__ = [
@@ -28,6 +35,11 @@ __all__ = [
     "gap_h",
     "optimal_tau",
     "total_local_steps",
+    "AdaptiveTauController",
+    "RoundStats",
+    "Estimates",
+    "estimate_constants",
+    "RESOURCES",
     "allocate_bandwidth",
     "BandwidthAllocation",
     "minimize_round_energy",
