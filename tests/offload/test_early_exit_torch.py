@@ -40,6 +40,7 @@ def trained():
         torch.set_num_threads(before)
 
 
+@pytest.mark.slow
 def test_chosen_exit_and_split_deliver_the_promised_accuracy(trained):
     net, ds = trained
     xte = torch.as_tensor(ds.x_test, dtype=torch.float32)

@@ -86,6 +86,7 @@ def test_every_split_at_64(name):
     check_splits(name, 64, splits)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["alexnet", "vgg16", "resnet50"])
 def test_a_seeded_sample_of_splits_at_64(name):
     splits = downsets(build_architecture(name))
