@@ -58,6 +58,13 @@ class LayerProfile:
     output_shape : tuple of int
     output_bits : int
         Bits of its output activation (``numel * bits_per_activation``).
+
+    Examples
+    --------
+    >>> from edgeopt.profiles import load_profile
+    >>> stem = load_profile("resnet18").layers[0]
+    >>> stem.name, stem.kind, stem.output_shape
+    ('conv1', 'conv', (1, 64, 112, 112))
     """
 
     name: str

@@ -55,7 +55,7 @@ __all__ = [
 INPUT = "input"
 
 
-class Add(nn.Module):
+class _Add(nn.Module):
     """Sum of its inputs followed by an optional ReLU (the join of a residual block)."""
 
     def __init__(self, relu: bool) -> None:
@@ -135,6 +135,15 @@ class LayerGraph(nn.Module):
         -------
         dict of str to torch.Tensor
             ``tensors`` with the outputs of the nodes run.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from torch import nn
+        >>> from edgeopt.nn.architectures import LayerGraph
+        >>> g = LayerGraph([("a", nn.ReLU(), ["input"]), ("b", nn.Identity(), ["a"])])
+        >>> sorted(g.run({"input": torch.tensor([-1.0])}, ["a"]))
+        ['a', 'input']
         """
         wanted = set(self.order if nodes is None else nodes)
         for name in self.order:
@@ -143,7 +152,15 @@ class LayerGraph(nn.Module):
         return tensors
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The network's output for a batch of images ``(B, C, H, W)``."""
+        """The network's output for a batch of images ``(B, C, H, W)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.nn.architectures import build_architecture
+        >>> build_architecture("alexnet", num_classes=5).eval()(torch.zeros(1, 3, 64, 64)).shape
+        torch.Size([1, 5])
+        """
         return self.run({INPUT: x})[self.order[-1]]
 
 
@@ -331,7 +348,7 @@ def _resnet(blocks: list[int], bottleneck: bool, num_classes: int) -> LayerGraph
                 short = b.add(
                     f"{p}_downsample", "conv", _conv_bn(cin, cout, 1, stride, act="none"), src
                 )
-            b.add(f"{p}_add", "add", Add(relu=True), main, short)
+            b.add(f"{p}_add", "add", _Add(relu=True), main, short)
             cin = cout
     b.add("avgpool", "pool", nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten()))
     b.add("fc", "fc", nn.Linear(cin, num_classes))
@@ -417,7 +434,7 @@ def mobilenetv2(num_classes: int = 1000) -> LayerGraph:
             b.add(f"{p}_dw", "conv", _conv_bn(hidden, hidden, 3, stride, hidden, "relu6"))
             proj = b.add(f"{p}_project", "conv", _conv_bn(hidden, c, 1, act="none"))
             if stride == 1 and cin == c:
-                b.add(f"{p}_add", "add", Add(relu=False), proj, src)
+                b.add(f"{p}_add", "add", _Add(relu=False), proj, src)
             cin = c
             k += 1
     b.add("conv_head", "conv", _conv_bn(cin, 1280, 1, act="relu6"))

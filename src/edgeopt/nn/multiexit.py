@@ -75,7 +75,15 @@ class MultiExitCNN(nn.Module):
         self.exit3 = nn.Sequential(nn.Flatten(), nn.Linear(32 * 4, 64), nn.ReLU(), nn.Linear(64, c))
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Logits of every exit, ``[(B, C)] * 3``, earliest first."""
+        """Logits of every exit, ``[(B, C)] * 3``, earliest first.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from edgeopt.nn.multiexit import MultiExitCNN
+        >>> len(MultiExitCNN()(torch.zeros(1, 64)))
+        3
+        """
         h1 = self.stage1(x)
         h2 = self.stage2(h1)
         h3 = self.stage3(h2)

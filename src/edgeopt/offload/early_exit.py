@@ -43,6 +43,14 @@ class EarlyExitResult:
     solve_time_s : float
     stats : edgeopt.status.SolverStats
         ``solver_name="enumeration"``, ``iterations`` = (exit, split) pairs evaluated.
+
+    Examples
+    --------
+    >>> from edgeopt.offload import right_size_and_partition
+    >>> res = right_size_and_partition([0.8], [[1.0]], [[0.1]], [[8.0]], input_bits=8.0,
+    ...                                rate_bps=8.0, deadline_s=0.5)
+    >>> res.status, res.split, res.latency_s
+    ('infeasible', 1, 1.0)
     """
 
     exit: int

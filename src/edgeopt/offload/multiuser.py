@@ -85,6 +85,13 @@ class OffloadingResult:
     stats : edgeopt.status.SolverStats
         ``iterations``: ``"exact"``: nodes bounded; ``"milp"``: 1 program; ``"relax-round"``:
         Frank–Wolfe steps; ``"greedy"``: cost evaluations.
+
+    Examples
+    --------
+    >>> from edgeopt.offload import MultiUserOffloading
+    >>> res = MultiUserOffloading.random(5, rng=2).solve("relax-round")
+    >>> res.decision.shape, res.status, res.gap is not None
+    ((5,), 'feasible', True)
     """
 
     decision: NDArray[np.bool_]
@@ -181,12 +188,26 @@ class MultiUserOffloading:
 
     @property
     def num_users(self) -> int:
-        """N."""
+        """N, the number of users.
+
+        Examples
+        --------
+        >>> from edgeopt.offload import MultiUserOffloading
+        >>> MultiUserOffloading.random(3, rng=0).num_users
+        3
+        """
         return int(self.input_bits.shape[0])
 
     @property
     def local_cost(self) -> NDArray[np.float64]:
-        """``L_i``, each user's cost computed locally, shape ``(N,)``."""
+        """``L_i``, each user's cost computed locally, shape ``(N,)``.
+
+        Examples
+        --------
+        >>> from edgeopt.offload import MultiUserOffloading
+        >>> bool((MultiUserOffloading.random(3, rng=0).local_cost > 0).all())
+        True
+        """
         return self._arrays.local.copy()
 
     def cost(self, decision: Any) -> float:

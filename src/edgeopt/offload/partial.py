@@ -60,6 +60,14 @@ class PartialOffloadingResult:
     method : str
     solve_time_s : float
     stats : edgeopt.status.SolverStats
+
+    Examples
+    --------
+    >>> from edgeopt.offload import partial_offloading
+    >>> res = partial_offloading(1e6, 1e9, rate_bps=5e6, deadline_s=1.0, max_cpu_freq_hz=2e9,
+    ...                          kappa=1e-28, tx_power_w=0.2, server_cpu_freq_hz=1e10)
+    >>> res.objective == res.energy_j, res.latency_s <= 1.0
+    (True, True)
     """
 
     fraction: float

@@ -67,6 +67,13 @@ class PartitionResult:
     solve_time_s : float
     stats : edgeopt.status.SolverStats
         ``solver_name="enumeration"``, ``iterations`` = splits evaluated.
+
+    Examples
+    --------
+    >>> from edgeopt.offload import partition_chain
+    >>> res = partition_chain([1.0], [0.1], [8.0], input_bits=80.0, rate_bps=8.0)
+    >>> res.split, res.latency_curve_s.tolist(), res.stats.iterations
+    (1, [10.1, 1.0], 2)
     """
 
     split: int
@@ -105,6 +112,16 @@ class DagPartitionResult:
     stats : edgeopt.status.SolverStats
         ``solver_name="min_cut/networkx"``, ``iterations=1``; ``extra["flow_nodes"]``: nodes
         of the flow network.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from edgeopt.offload import partition_dag
+    >>> g = nx.DiGraph()
+    >>> g.add_node("a", device_time_s=0.1, server_time_s=0.01, output_bits=8.0)
+    >>> res = partition_dag(g, rate_bps=8.0, input_bits=80.0)
+    >>> sorted(res.device_nodes), res.cut_edges, res.status
+    (['a'], [], 'optimal')
     """
 
     device_nodes: frozenset[Any]
