@@ -28,7 +28,7 @@ from edgeopt.units import db_to_lin, dbm_to_w, thermal_noise_w
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EXPERIMENT", "CONSTANTS", "point", "grid", "plot", "uplink_rate_bps"]
+__all__ = ["EXPERIMENT", "CONSTANTS", "point", "grid", "plot", "uplink_rate_bps", "uplink_value"]
 
 #: Fixed parameters: device and server profiles, the band and radio figures of the distance
 #: sweep (3GPP TR 36.814 macro cell: 10 MHz, 23 dBm, NF 5 dB at the base station).
@@ -56,12 +56,29 @@ def uplink_rate_bps(distance_m: float, constants: dict[str, Any]) -> float:
     return float(shannon_rate(constants["bandwidth_hz"], snr))
 
 
-def grid(quick: bool) -> dict[str, Sequence[Any]]:
-    """The swept model and uplink: ``sweep`` ("rate" or "distance") and its ``value``.
+#: The swept values: uplink rates (bit/s) and distances (m), ``steps`` of each.
+RATE_RANGE_BPS = (1e5, 1e10)
+DISTANCE_RANGE_M = (50.0, 2000.0)
 
-    ``value`` is a rate in bit/s (``sweep="rate"``: 10^5 to 10^10, 6 per decade; quick: 6
-    points) or a distance in m (``sweep="distance"``: 50 m to 2 km, 16 points; quick: 4),
-    the two zipped into one factor crossed with the three models.
+
+def uplink_value(sweep: str, step: int, steps: int) -> float:
+    """The ``step``-th of ``steps`` log-spaced rates (``sweep="rate"``) or distances.
+
+    Examples
+    --------
+    >>> from edgeopt.experiments.partition_vs_rate import uplink_value
+    >>> uplink_value("rate", 0, 6), uplink_value("distance", 5, 6)
+    (100000.0, 2000.0)
+    """
+    lo, hi = RATE_RANGE_BPS if sweep == "rate" else DISTANCE_RANGE_M
+    return float(np.geomspace(lo, hi, steps)[step])
+
+
+def grid(quick: bool) -> dict[str, Sequence[Any]]:
+    """The swept model, the sweep (``"rate"`` or ``"distance"``) and the step along it.
+
+    Rates from 10^5 to 10^10 bit/s and distances from 50 m to 2 km, log-spaced, 6 steps
+    (quick) or 31; ``steps`` is passed along so that the point can place its step.
 
     Parameters
     ----------
@@ -71,10 +88,13 @@ def grid(quick: bool) -> dict[str, Sequence[Any]]:
     -------
     dict of str to list
     """
-    rates = np.logspace(5, 10, 6 if quick else 31)
-    dists = np.geomspace(50.0, 2000.0, 4 if quick else 16)
-    uplink = [("rate", float(r)) for r in rates] + [("distance", float(d)) for d in dists]
-    return {"model": ["vgg16", "resnet18", "mobilenetv2"], ("sweep", "value"): uplink}
+    steps = 6 if quick else 31
+    return {
+        "model": ["vgg16", "resnet18", "mobilenetv2"],
+        "sweep": ["rate", "distance"],
+        "step": list(range(steps)),
+        "steps": [steps],
+    }
 
 
 def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
@@ -83,7 +103,8 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     Parameters
     ----------
     params : dict
-        ``model``, ``sweep``, ``value`` (from :func:`grid`) and the :data:`CONSTANTS`.
+        ``model``, ``sweep``, ``step``, ``steps`` (from :func:`grid`) and the
+        :data:`CONSTANTS`.
     rng : numpy.random.Generator
         Unused (the point is deterministic).
 
@@ -98,14 +119,16 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     --------
     >>> import numpy as np
     >>> from edgeopt.experiments.partition_vs_rate import CONSTANTS, point
-    >>> row = point({"model": "vgg16", "sweep": "rate", "value": 1e10, **CONSTANTS}, None)
+    >>> row = point({"model": "vgg16", "sweep": "rate", "step": 5, "steps": 6, **CONSTANTS},
+    ...             None)
     >>> row["device_layers"], row["latency_s"] <= row["device_only_s"]
     (0, True)
     """
     prof = load_profile(params["model"])
     dev = load_device_profile(params["device"])
     srv = load_device_profile(params["server"])
-    kind, value = params["sweep"], params["value"]
+    kind = params["sweep"]
+    value = uplink_value(kind, int(params["step"]), int(params["steps"]))
     rate = float(value) if kind == "rate" else uplink_rate_bps(float(value), params)
     t_dev, t_srv = prof.layer_times_s(dev), prof.layer_times_s(srv)
     if prof.is_chain:
@@ -164,7 +187,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
             )
         axes[0, col].set_xlabel(xlabel)
         axes[0, col].set_ylabel("latency (s)")
-        axes[0, col].set_title("solid: optimal split, dashed: device only, dotted: server only")
+        axes[0, col].set_title("solid: split, dashed: device only, dotted: server only", fontsize=9)
         axes[0, col].legend(fontsize="small")
         axes[1, col].set_xlabel(xlabel)
         axes[1, col].set_ylabel("fraction of layers on the device")

@@ -11,10 +11,16 @@ from edgeopt.experiments import multiuser_offloading, partition_vs_rate
 def test_the_cut_moves_toward_the_input_as_the_rate_grows(model):
     rows = [
         partition_vs_rate.point(
-            {"model": model, "sweep": "rate", "value": float(r), **partition_vs_rate.CONSTANTS},
+            {
+                "model": model,
+                "sweep": "rate",
+                "step": i,
+                "steps": 11,
+                **partition_vs_rate.CONSTANTS,
+            },
             None,
         )
-        for r in np.logspace(5, 10, 11)
+        for i in range(11)
     ]
     layers = [row["device_layers"] for row in rows]
     assert layers == sorted(layers, reverse=True)
@@ -26,10 +32,10 @@ def test_the_cut_moves_toward_the_input_as_the_rate_grows(model):
 def test_distance_sweep_uses_the_path_loss():
     c = partition_vs_rate.CONSTANTS
     near = partition_vs_rate.point(
-        {"model": "resnet18", "sweep": "distance", "value": 50.0, **c}, None
+        {"model": "resnet18", "sweep": "distance", "step": 0, "steps": 4, **c}, None
     )
     far = partition_vs_rate.point(
-        {"model": "resnet18", "sweep": "distance", "value": 2e3, **c}, None
+        {"model": "resnet18", "sweep": "distance", "step": 3, "steps": 4, **c}, None
     )
     assert near["rate_bps"] > far["rate_bps"] and near["latency_s"] <= far["latency_s"]
 
