@@ -16,7 +16,6 @@ from edgeopt.aircomp._methods._base import (
     SelectionProblem,
     candidate_margins,
     gaussian_beamformers,
-    largest_passing,
 )
 from edgeopt.aircomp._methods._two_step import (
     BestServed,
@@ -102,10 +101,11 @@ def sdr_step2(
     Devices are ordered by ``x``; for a prefix, candidates ``m`` are drawn from its relaxed
     solution (and, if none serves the prefix, from the relaxed solution maximizing the sum
     of scaled gains, see :meth:`~edgeopt.aircomp._sdp.RealBackend.gain_objective`).  The
-    largest prefix that some candidate serves entirely is searched by bisection below the
-    largest prefix that passes the relaxation (``O(log K)`` prefixes, at most two programs
-    each, instead of a scan over ``O(K)`` prefixes).  The selection is the set of devices
-    served by the best candidate seen (the most devices, over all ``K``).
+    prefixes are scanned from the largest one that passes the relaxation downwards, and the
+    scan stops at the first prefix that some candidate serves entirely (at most two programs
+    per prefix; whether a prefix is served depends on the random candidates, so it is not
+    monotone in the prefix length and a bisection would stop early).  The selection is the
+    set of devices served by the best candidate seen (the most devices, over all ``K``).
 
     References
     ----------
@@ -142,7 +142,12 @@ def sdr_step2(
                 return True
         return False
 
-    largest_passing(test, n_up, n_up)
+    # Randomization makes ``test`` non-monotone in n, so a bisection would stop at a smaller
+    # prefix than the baseline: scan downwards from the largest relaxed prefix and stop at
+    # the first prefix that a candidate serves entirely.
+    for n in range(n_up, 0, -1):
+        if test(n):
+            break
     best_mask: NDArray[np.bool_] = best["mask"]
     best_m: NDArray[np.complex128] | None = best["m"]
     return best_mask, best_m
