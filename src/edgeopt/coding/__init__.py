@@ -27,6 +27,12 @@ from edgeopt.coding.cdc import (
     simulate_cdc,
     uncoded_load,
 )
+from edgeopt.coding.lowrank import (
+    RANK_METHODS,
+    RankResult,
+    minimize_rank,
+    shuffle_alignment_matrix,
+)
 
 __all__: list[str] = [
     # straggler mitigation
@@ -38,4 +44,8 @@ __all__: list[str] = [
     "Multicast",
     "simulate_cdc",
     "CDCResult",
+    "shuffle_alignment_matrix",
+    "minimize_rank",
+    "RankResult",
+    "RANK_METHODS",
 ]
