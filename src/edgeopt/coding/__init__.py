@@ -16,6 +16,17 @@ COMST 2020, §IV-B and §IV-E):
 from __future__ import annotations
 
 # -- straggler mitigation ------------------------------------------------------------------
+from edgeopt.coding.delays import DELAY_MODELS, DelayModel, delay_model, upload_times
+from edgeopt.coding.gradient import (
+    GRADIENT_SCHEMES,
+    GradientCode,
+    gc_expected_time,
+    gradient_code,
+    harmonic,
+    optimal_stragglers,
+)
+from edgeopt.coding.mds import MDSCode, mds_code, mds_expected_time
+from edgeopt.coding.simulate import SCHEMES, Completion, scheme_plan, simulate_completion
 
 # -- coded shuffling -----------------------------------------------------------------------
 from edgeopt.coding.cdc import (
@@ -36,6 +47,23 @@ from edgeopt.coding.lowrank import (
 
 __all__: list[str] = [
     # straggler mitigation
+    "DELAY_MODELS",
+    "DelayModel",
+    "delay_model",
+    "upload_times",
+    "GRADIENT_SCHEMES",
+    "GradientCode",
+    "gradient_code",
+    "gc_expected_time",
+    "optimal_stragglers",
+    "harmonic",
+    "MDSCode",
+    "mds_code",
+    "mds_expected_time",
+    "SCHEMES",
+    "Completion",
+    "scheme_plan",
+    "simulate_completion",
     # coded shuffling
     "cdc_load",
     "uncoded_load",
