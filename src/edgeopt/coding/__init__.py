@@ -15,20 +15,7 @@ COMST 2020, §IV-B and §IV-E):
 
 from __future__ import annotations
 
-# -- straggler mitigation ------------------------------------------------------------------
-from edgeopt.coding.delays import DELAY_MODELS, DelayModel, delay_model, upload_times
-from edgeopt.coding.gradient import (
-    GRADIENT_SCHEMES,
-    GradientCode,
-    gc_expected_time,
-    gradient_code,
-    harmonic,
-    optimal_stragglers,
-)
-from edgeopt.coding.mds import MDSCode, mds_code, mds_expected_time
-from edgeopt.coding.simulate import SCHEMES, Completion, scheme_plan, simulate_completion
-
-# -- coded shuffling -----------------------------------------------------------------------
+from edgeopt.coding.allocation import LoadAllocation, allocate_loads
 from edgeopt.coding.cdc import (
     CDCResult,
     CDCScheme,
@@ -38,15 +25,28 @@ from edgeopt.coding.cdc import (
     simulate_cdc,
     uncoded_load,
 )
+from edgeopt.coding.delays import DELAY_MODELS, DelayModel, delay_model, upload_times
+from edgeopt.coding.gradient import (
+    GRADIENT_SCHEMES,
+    GradientCode,
+    gc_expected_time,
+    gradient_code,
+    harmonic,
+    optimal_stragglers,
+)
 from edgeopt.coding.lowrank import (
     RANK_METHODS,
     RankResult,
     minimize_rank,
     shuffle_alignment_matrix,
 )
+from edgeopt.coding.mds import MDSCode, mds_code, mds_expected_time
+from edgeopt.coding.simulate import SCHEMES, Completion, scheme_plan, simulate_completion
 
 __all__: list[str] = [
     # straggler mitigation
+    "allocate_loads",
+    "LoadAllocation",
     "DELAY_MODELS",
     "DelayModel",
     "delay_model",
