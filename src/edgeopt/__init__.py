@@ -34,6 +34,8 @@ _SUBPACKAGES = {
     "system",
     "aircomp",
     "frequency",
+    "coding",
+    "coding",
     "offload",
     "nn",
     "federated",
