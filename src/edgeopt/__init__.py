@@ -35,7 +35,6 @@ _SUBPACKAGES = {
     "aircomp",
     "frequency",
     "coding",
-    "coding",
     "offload",
     "nn",
     "federated",
