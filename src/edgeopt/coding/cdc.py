@@ -51,7 +51,8 @@ __all__ = [
 
 #: Jobs that :func:`simulate_cdc` runs.
 JOBS = ("fixed", "terasort")
-#: Networks that :func:`simulate_cdc` runs (``"access-point"`` is not provided yet).
+#: Networks that :func:`simulate_cdc` runs: a shared link on which one transmission reaches
+#: every receiver of a multicast.
 NETWORKS = ("shared-link",)
 #: TeraSort record size in bytes, and the size of its leading key.
 RECORD_BYTES = 100
