@@ -34,7 +34,7 @@ pytest: $(STAMP)
 test: lint typecheck docs pytest
 
 bench: $(STAMP)
-	for b in channel aircomp aircomp_scale frequency sweep federated offload shuffle; do $(BIN)/python benchmarks/$$b.py || exit 1; done
+	for b in channel aircomp aircomp_scale frequency sweep federated offload shuffle coding; do $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) docs/_build out
