@@ -89,10 +89,9 @@ class RankResult:
     Parameters
     ----------
     status : str
-        ``"optimal"`` when the rank is 1 (the least possible with a wanted entry) or the
-        method found the rank equal to a proven lower bound; ``"feasible"`` for any other
-        certified completion; ``"solver_error"`` when every convex solver failed (the
-        matrix is then the zero-filled completion, still valid).
+        ``"optimal"`` when the rank is 1 (the least possible with a wanted entry);
+        ``"feasible"`` for any other certified completion; ``"solver_error"`` when every
+        convex solver failed (the matrix is then the zero-filled completion, still valid).
     objective : float
         The rank, as a float.
     rank : int
@@ -299,7 +298,7 @@ def _nuclear_solution(
 # -- the methods (same signature) -----------------------------------------------------------
 
 
-def rank_nuclear(prob: _Problem, upper: _Completion) -> _Completion | None:
+def _rank_nuclear(prob: _Problem, upper: _Completion) -> _Completion | None:
     """Nuclear-norm relaxation: min ‖X‖_* s.t. X_Ω = P_Ω, rank read off by a threshold.
 
     References
@@ -314,7 +313,7 @@ def rank_nuclear(prob: _Problem, upper: _Completion) -> _Completion | None:
     return found
 
 
-def rank_dc(prob: _Problem, upper: _Completion) -> _Completion | None:
+def _rank_dc(prob: _Problem, upper: _Completion) -> _Completion | None:
     """DC algorithm: min ‖X‖_* − ‖X‖_(k) for increasing k, by successive linearization.
 
     For a given k, ‖X‖_* − ‖X‖_(k) = Σ_{i>k} σ_i(X) >= 0 vanishes iff rank X <= k.  The Ky
@@ -367,7 +366,7 @@ def rank_dc(prob: _Problem, upper: _Completion) -> _Completion | None:
     return best
 
 
-def rank_altmin(prob: _Problem, upper: _Completion) -> _Completion | None:
+def _rank_altmin(prob: _Problem, upper: _Completion) -> _Completion | None:
     """Fixed-rank alternating minimization with a bisection over the rank.
 
     For a rank k, alternate the least-squares updates of the factors of X = U Vᵀ on the
@@ -398,7 +397,7 @@ def rank_altmin(prob: _Problem, upper: _Completion) -> _Completion | None:
 _Method = Callable[[_Problem, _Completion], "_Completion | None"]
 
 #: The dispatch table of :func:`minimize_rank`; every method has the same signature.
-_DISPATCH: dict[str, _Method] = {"dc": rank_dc, "nuclear": rank_nuclear, "altmin": rank_altmin}
+_DISPATCH: dict[str, _Method] = {"dc": _rank_dc, "nuclear": _rank_nuclear, "altmin": _rank_altmin}
 
 #: The methods of :func:`minimize_rank`.
 RANK_METHODS = tuple(_DISPATCH)
@@ -492,8 +491,6 @@ def minimize_rank(
         found, status = upper, st.SOLVER_ERROR
     elif found.rank == 1:
         status = st.OPTIMAL
-    if found.residual > RESIDUAL_TOL:  # pragma: no cover - every completion is certified
-        raise invalid_input("pattern", pat, "a pattern whose completion could be certified")
     stats = SolverStats(
         found.solver or name,
         prob.programs if name != "altmin" else prob.runs,
