@@ -218,3 +218,24 @@ def test_upload_shifts_completion() -> None:
 def test_bad_input(call, name) -> None:
     with pytest.raises(InvalidInputError, match=name):
         call()
+
+
+def test_from_system_heterogeneous_cpus_and_uploads() -> None:
+    from edgeopt.coding import from_system
+    from edgeopt.system import normalized_system
+
+    cell = normalized_system(
+        3, cpu_freq_hz=[1e9, 2e9, 4e9], cycles_per_sample=2e6, power_w=10.0, bandwidth_hz=3e6
+    )
+    h = cell.channels(np.random.default_rng(0))
+    model = from_system(
+        cell, num_samples=500, tail_ratio=4.0, payload_bits=1e6, channels=h, bandwidth_hz=1e6
+    )
+    # a_i = C N / f_i, mu_i = ratio / a_i, u_i = L / r_i
+    assert np.allclose(model.shift_s, 2e6 * 500 / np.array([1e9, 2e9, 4e9]))
+    assert np.allclose(model.rate_per_s, 4.0 / model.shift_s)
+    assert np.allclose(model.upload_s, 1e6 / cell.rates_bps(h, 1e6))
+    with pytest.raises(InvalidInputError, match="channels"):
+        from_system(cell, num_samples=500, payload_bits=1e6)
+    with pytest.raises(InvalidInputError, match="tail_ratio"):
+        from_system(cell, num_samples=500, tail_ratio=0.0)

@@ -25,7 +25,13 @@ from edgeopt.coding.cdc import (
     simulate_cdc,
     uncoded_load,
 )
-from edgeopt.coding.delays import DELAY_MODELS, DelayModel, delay_model, upload_times
+from edgeopt.coding.delays import (
+    DELAY_MODELS,
+    DelayModel,
+    delay_model,
+    from_system,
+    upload_times,
+)
 from edgeopt.coding.gradient import (
     GRADIENT_SCHEMES,
     GradientCode,
@@ -51,6 +57,7 @@ __all__: list[str] = [
     "DelayModel",
     "delay_model",
     "upload_times",
+    "from_system",
     "GRADIENT_SCHEMES",
     "GradientCode",
     "gradient_code",

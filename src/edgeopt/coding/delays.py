@@ -32,13 +32,15 @@ from edgeopt._validation import (
     check_array,
     check_bool,
     check_choice,
+    check_complex_array,
     check_int,
     check_rng,
     check_scalar,
     invalid_inputs,
 )
+from edgeopt.system import System
 
-__all__ = ["DelayModel", "DELAY_MODELS", "delay_model", "upload_times"]
+__all__ = ["DelayModel", "DELAY_MODELS", "delay_model", "upload_times", "from_system"]
 
 #: The delay laws of :class:`DelayModel`, in the order of the numbered kernel models.
 DELAY_MODELS = ("shifted_exponential", "pareto", "bimodal", "empirical")
@@ -367,3 +369,77 @@ def upload_times(payload_bits: float, rates_bps: Any) -> NDArray[np.float64]:
     bits = check_scalar(payload_bits, "payload_bits", positive=True)
     r = check_array(rates_bps, "rates_bps", ndim=1, positive=True, allow_empty=False)
     return np.asarray(bits / r, dtype=np.float64)
+
+
+def from_system(
+    system: System,
+    *,
+    num_samples: float,
+    tail_ratio: float = 1.0,
+    payload_bits: float | None = None,
+    channels: Any = None,
+    bandwidth_hz: Any = None,
+) -> DelayModel:
+    """A shifted-exponential model of the system's devices as workers.
+
+    Worker ``i``'s shift is the time device ``i`` takes to process the whole data set,
+    ``a_i = C_i N / f_i`` (:meth:`edgeopt.system.System.compute_time_s` with
+    ``num_samples = N``), so heterogeneous CPUs give heterogeneous shifts; its straggling rate
+    is ``mu_i = tail_ratio / a_i`` (the mean of the exponential tail is ``a_i / tail_ratio``
+    per data set).  With ``payload_bits`` the upload ``u_i = L / r_i`` of each worker's result
+    is added, at the rates :meth:`edgeopt.system.System.rates_bps` gives for ``channels``
+    and ``bandwidth_hz``.
+
+    Parameters
+    ----------
+    system : edgeopt.system.System
+        Its devices need ``cycles_per_sample``.
+    num_samples : float
+        ``N``, samples in the data set, > 0.
+    tail_ratio : float
+        ``a_i mu_i``, > 0 (large: nearly deterministic workers).
+    payload_bits : float, optional
+        Result size ``L`` in bits, > 0; no upload when omitted.
+    channels : array_like of complex, shape (K, N_ant)
+        Required with ``payload_bits`` (e.g. ``system.channels(rng)``).
+    bandwidth_hz : float or array_like, shape (K,)
+        Each worker's band, Hz (required with ``payload_bits``).
+
+    Returns
+    -------
+    DelayModel
+        ``"shifted_exponential"`` with ``n = K`` per-worker arrays.
+
+    Raises
+    ------
+    InvalidInputError
+        Devices without ``cycles_per_sample``, non-positive counts or ratio, an upload
+        without channels or band, a device with rate 0.
+
+    Examples
+    --------
+    >>> from edgeopt.coding import from_system
+    >>> from edgeopt.system import normalized_system
+    >>> cell = normalized_system(2, cpu_freq_hz=[1e9, 2e9], cycles_per_sample=1e6)
+    >>> model = from_system(cell, num_samples=1000, tail_ratio=2.0)
+    >>> model.shift_s.tolist(), model.rate_per_s.tolist()
+    ([1.0, 0.5], [2.0, 4.0])
+    """
+    if not isinstance(system, System):
+        raise invalid_inputs(f"system={type(system).__name__}", "an edgeopt.system.System")
+    n_samples = check_scalar(num_samples, "num_samples", positive=True)
+    ratio = check_scalar(tail_ratio, "tail_ratio", positive=True)
+    shift = system.compute_time_s(np.full(system.num_devices, n_samples))
+    if np.any(shift <= 0):
+        raise invalid_inputs("cycles_per_sample, cpu_freq_hz", "a positive time per data set")
+    upload: Any = 0.0
+    if payload_bits is not None:
+        if channels is None or bandwidth_hz is None:
+            raise invalid_inputs(
+                "payload_bits, channels, bandwidth_hz", "channels and bandwidth_hz with an upload"
+            )
+        h = check_complex_array(channels, "channels", ndim=2)
+        upload = upload_times(payload_bits, system.rates_bps(h, bandwidth_hz))
+    return delay_model(
+        "shifted_exponential", shift_s=shift, rate_per_s=ratio / shift, upload_s=upload
+    )
