@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -68,11 +67,9 @@ def test_constants_reach_the_point():
     assert slower["total_latency_s"] > 5 * base["total_latency_s"]
 
 
-def test_heterogeneous_quick_grid_is_fast_and_the_deadline_drops_a_decile():
+def test_heterogeneous_quick_grid_the_deadline_drops_a_decile():
     exp = registry()["fl_heterogeneous"]
-    start = time.perf_counter()
     outs = {p["strategy"]: exp.point(p, np.random.default_rng(7)) for p in _points(exp, 3)}
-    assert time.perf_counter() - start < 10.0  # the quick grid: 3 strategies x 3 rounds
     full, sampled, late = outs["full"], outs["sample20"], outs["deadline"]
     assert full["mean_sampled"] == 50 and full["mean_on_time"] == 50
     assert sampled["mean_sampled"] == 10
