@@ -77,7 +77,6 @@ def test_crn_is_identical_on_serial_and_processes():
 
 @pytest.mark.slow
 def test_crn_is_identical_on_a_dask_local_cluster():
-    pytest.importorskip("distributed", reason="the dask extra is part of the dev install")
     reference = _run(common_random_numbers=CRN)
     table = _run("dask", common_random_numbers=CRN)
     pd.testing.assert_frame_equal(table, reference, check_exact=True)
