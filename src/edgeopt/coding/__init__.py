@@ -10,7 +10,9 @@ COMST 2020, §IV-B and §IV-E):
   IEEE TIT 2018), the uncoded baselines, the closed-form expected completion times, a Monte
   Carlo simulator of completion times and a convex load allocation for heterogeneous workers.
 * **Coded shuffling.**  Coded distributed computing (coded MapReduce) that trades
-  computation load for communication load in the shuffle phase.
+  computation load for communication load in the shuffle phase, on a shared link or
+  through an access point (uplink and downlink loads, shuffle and job time, the optimal
+  computation load).
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ from edgeopt.coding.lowrank import (
 )
 from edgeopt.coding.mds import MDSCode, mds_code, mds_expected_time
 from edgeopt.coding.simulate import SCHEMES, Completion, scheme_plan, simulate_completion
+from edgeopt.coding.wireless import (
+    ACCESS_POINT_SCHEMES,
+    DEFAULT_AP_POWER_DBM,
+    DEFAULT_AP_POWER_W,
+    access_point_loads,
+    access_point_rates,
+    access_point_shuffle_time_s,
+    job_time_s,
+    optimal_computation_load,
+)
 
 __all__: list[str] = [
     # straggler mitigation
@@ -83,4 +95,12 @@ __all__: list[str] = [
     "minimize_rank",
     "RankResult",
     "RANK_METHODS",
+    "ACCESS_POINT_SCHEMES",
+    "DEFAULT_AP_POWER_DBM",
+    "DEFAULT_AP_POWER_W",
+    "access_point_loads",
+    "access_point_rates",
+    "access_point_shuffle_time_s",
+    "job_time_s",
+    "optimal_computation_load",
 ]

@@ -14,6 +14,11 @@ and Avestimehr (IEEE TIT 2018):
 
 The normalized load (bits on the wire over Q·N·value bits) is L_coded(r) = (1/r)(1 − r/K)
 against L_uncoded(r) = 1 − r/K for unicasting each missing value once.
+
+Through an access point (devices that cannot hear each other), the same placement's
+multicast packets go up to the access point, which broadcasts r XORs of the r + 1 packets of
+each group down: uplink (1/r)(1 − r/K), downlink (1/(r + 1))(1 − r/K) (see
+:mod:`edgeopt.coding.wireless`).
 """
 
 from __future__ import annotations
@@ -52,8 +57,9 @@ __all__ = [
 #: Jobs that :func:`simulate_cdc` runs.
 JOBS = ("fixed", "terasort")
 #: Networks that :func:`simulate_cdc` runs: a shared link on which one transmission reaches
-#: every receiver of a multicast.
-NETWORKS = ("shared-link",)
+#: every receiver of a multicast, and an access point that relays every message (devices
+#: send up to it, it broadcasts down to all of them).
+NETWORKS = ("shared-link", "access-point")
 #: TeraSort record size in bytes, and the size of its leading key.
 RECORD_BYTES = 100
 KEY_BYTES = 10
@@ -310,11 +316,23 @@ class CDCResult:
     padding_fraction : float
         ``padding_bits / (Q·N·value_bits)``.
     num_messages : int
-        Coded multicasts sent.
+        Coded multicasts sent (through an access point: the uplink packets plus the
+        downlink broadcasts).
     shuffle_time_s : float
         Wall-clock seconds of the coded shuffle (encoding and decoding, no map or reduce).
     solve_time_s : float
         Wall-clock seconds of the whole call.
+    uplink_load, downlink_load : float or None
+        ``network="access-point"``: measured normalized load (bits / (Q·N·value bits)) of
+        the coded relaying on the uplink (devices to the access point) and on the downlink
+        (the access point's broadcasts); ``load`` is then their sum and ``coded_bits`` the
+        bits of both links.  ``None`` on the shared link.
+    uncoded_uplink_load, uncoded_downlink_load : float or None
+        The same for the uncoded relaying (``uncoded_load`` is their sum).  ``None`` on the
+        shared link.
+    uplink_bits_per_device, uncoded_uplink_bits_per_device : tuple of int or None
+        Length K: bits each device sends up in the coded and in the uncoded relaying.
+        ``None`` on the shared link.
     """
 
     load: float
@@ -328,6 +346,12 @@ class CDCResult:
     num_messages: int
     shuffle_time_s: float
     solve_time_s: float
+    uplink_load: float | None = None
+    downlink_load: float | None = None
+    uncoded_uplink_load: float | None = None
+    uncoded_downlink_load: float | None = None
+    uplink_bits_per_device: tuple[int, ...] | None = None
+    uncoded_uplink_bits_per_device: tuple[int, ...] | None = None
 
 
 def _segment(values: NDArray[np.uint8], j: int, r: int) -> NDArray[np.uint8]:
@@ -387,6 +411,101 @@ def _uncoded_shuffle(
                 bits += sent.nbytes * 8
                 received[node][b] = sent
     return received, bits
+
+
+def _access_point_coded_shuffle(
+    plan: CDCScheme, mapped: list[NDArray[np.uint8]], value_bytes: int
+) -> tuple[list[dict[int, NDArray[np.uint8]]], NDArray[np.int64], int, int]:
+    """Coded relaying through an access point; returns decoded values, bits and messages.
+
+    Uplink: every device sends the CDC multicast packets of the plan to the access point.
+    Downlink: for each group S the access point holds the r + 1 packets P_0, ..., P_r (in
+    the plan's sender order) and broadcasts the r XORs P_i ⊕ P_(i+1); a device of S, which
+    knows its own packet, recovers the others along the chain and then cancels the segments
+    it mapped itself, as on the shared link.  Returns ``decoded`` (as
+    :func:`_coded_shuffle`), the uplink bits of each device (shape (K,)), the downlink bits
+    and the number of messages (uplink packets plus downlink broadcasts).
+    """
+    r, k = plan.computation_load, plan.num_nodes
+    g = plan.files_per_batch
+    decoded: list[dict[int, NDArray[np.uint8]]] = [{} for _ in range(k)]
+    for node in range(k):
+        for b, subset in enumerate(plan.batches):
+            if node not in subset:
+                decoded[node][b] = np.zeros((g, value_bytes), dtype=np.uint8)
+    holds = plan.placement
+    up_bits = np.zeros(k, dtype=np.int64)
+    down_bits = 0
+    messages = 0
+    for _, group_msgs in itertools.groupby(plan.multicasts, key=lambda m: m.group):
+        msgs = list(group_msgs)
+        # uplink: each sender encodes its packet from the values it mapped
+        packets: list[NDArray[np.uint8]] = []
+        for msg in msgs:
+            recv0, b0, j0 = msg.parts[0]
+            if not holds[msg.sender, plan.batch_files[b0, 0]]:
+                raise AssertionError("the plan asks a node to send a value it does not hold")
+            payload = _segment(mapped[b0][recv0], j0, r).copy()
+            for recv, b, j in msg.parts[1:]:
+                np.bitwise_xor(payload, _segment(mapped[b][recv], j, r), out=payload)
+            up_bits[msg.sender] += payload.nbytes * 8
+            packets.append(payload)
+        messages += len(msgs)
+        # the access point re-encodes what it received: r chain XORs, broadcast to all
+        chain = [np.bitwise_xor(packets[i], packets[i + 1]) for i in range(len(packets) - 1)]
+        down_bits += sum(c.nbytes * 8 for c in chain)
+        messages += len(chain)
+        # each device of the group: its own packet, then the chain both ways
+        for own, me in enumerate(msgs):
+            known = {own: packets[own]}
+            for i in range(own, len(chain)):
+                known[i + 1] = np.bitwise_xor(known[i], chain[i])
+            for i in range(own - 1, -1, -1):
+                known[i] = np.bitwise_xor(known[i + 1], chain[i])
+            node = me.sender
+            for idx, msg in enumerate(msgs):
+                if idx == own:
+                    continue
+                got = known[idx]
+                for recv, b, j in msg.parts:
+                    if recv != node:
+                        continue
+                    out = _segment(decoded[node][b], j, r)
+                    np.copyto(out, got)
+                    for other, b2, j2 in msg.parts:
+                        if other != node:
+                            # node holds batch b2 (= S minus `other`, which contains node)
+                            np.bitwise_xor(out, _segment(mapped[b2][other], j2, r), out=out)
+    return decoded, up_bits, down_bits, messages
+
+
+def _access_point_uncoded_shuffle(
+    plan: CDCScheme, mapped: list[NDArray[np.uint8]], value_bytes: int
+) -> tuple[list[dict[int, NDArray[np.uint8]]], NDArray[np.int64], int]:
+    """Uncoded relaying: every missing value sent up once and forwarded down once.
+
+    The value of reduce function k for a batch that k does not store is split into r
+    segments; the j-th node of the batch sends segment j up (so each device sends an equal
+    share) and the access point forwards it down.  Returns the values each node received,
+    the uplink bits of each device (shape (K,)) and the downlink bits.
+    """
+    r, k = plan.computation_load, plan.num_nodes
+    g = plan.files_per_batch
+    received: list[dict[int, NDArray[np.uint8]]] = [{} for _ in range(k)]
+    up_bits = np.zeros(k, dtype=np.int64)
+    down_bits = 0
+    for node in range(k):
+        for b, subset in enumerate(plan.batches):
+            if node in subset:
+                continue
+            out = np.zeros((g, value_bytes), dtype=np.uint8)
+            for j, sender in enumerate(subset):
+                sent = _segment(mapped[b][node], j, r).copy()  # up from `sender`
+                up_bits[sender] += sent.nbytes * 8
+                down_bits += sent.nbytes * 8  # forwarded down by the access point
+                np.copyto(_segment(out, j, r), sent)
+            received[node][b] = out
+    return received, up_bits, down_bits
 
 
 def _gather(
@@ -490,8 +609,14 @@ def simulate_cdc(
         Bits per intermediate value for ``job="fixed"`` (required there): a positive
         multiple of 8·r, so that segments are whole bytes.  Unused by TeraSort.
     job : {"fixed", "terasort"}
-    network : {"shared-link"}
-        Every multicast reaches all its receivers at the cost of one transmission.
+    network : {"shared-link", "access-point"}
+        ``"shared-link"``: every multicast reaches all its receivers at the cost of one
+        transmission.  ``"access-point"``: the devices cannot hear each other; each
+        multicast packet of the plan goes up to an access point, which broadcasts, for
+        every (r + 1)-group, the r XORs of consecutive packets of the group (heard by every
+        device); the uncoded relaying sends each missing value up once (in r segments, one
+        per node storing it) and forwards it down once.  Both relayings are carried out on
+        the bytes and counted per link (the ``uplink_*`` and ``downlink_*`` fields).
     records_per_file : int
         TeraSort records per file, >= 1.
     pad : bool
@@ -512,9 +637,13 @@ def simulate_cdc(
     References
     ----------
     Li, Maddah-Ali, Yu, Avestimehr, IEEE TIT 2018, doi:10.1109/TIT.2017.2756959, Sec. V
-    (scheme) and Theorem 1 (load); S. Li, S. Supittayapornpong, M. A. Maddah-Ali,
-    A. S. Avestimehr, "Coded TeraSort", IEEE IPDPSW 2017, doi:10.1109/IPDPSW.2017.33 (the
-    TeraSort job: key-range buckets, sort per range).
+    (scheme) and Theorem 1 (load); S. Li, Q. Yu, M. A. Maddah-Ali, A. S. Avestimehr, "A
+    scalable framework for wireless distributed computing", IEEE/ACM Trans. Netw. 25(5),
+    2017, doi:10.1109/TNET.2017.2702605 (the access-point setting: devices that exchange
+    data only through an access point, coding at the devices and at the access point);
+    S. Li, S. Supittayapornpong, M. A. Maddah-Ali, A. S. Avestimehr, "Coded TeraSort",
+    IEEE IPDPSW 2017, doi:10.1109/IPDPSW.2017.33 (the TeraSort job: key-range buckets, sort
+    per range).
 
     Examples
     --------
@@ -525,6 +654,14 @@ def simulate_cdc(
     >>> ts = simulate_cdc(3, 1, num_files=3, job="terasort", records_per_file=50, rng=0)
     >>> ts.correct, ts.load
     (True, 0.6666666666666666)
+
+    Through an access point (uplink (1/r)(1 − r/K), downlink (1/(r + 1))(1 − r/K)):
+
+    >>> ap = simulate_cdc(4, 1, num_files=4, value_bits=64, network="access-point", rng=0)
+    >>> ap.correct, ap.uplink_load, ap.downlink_load, ap.uncoded_downlink_load
+    (True, 0.75, 0.375, 0.75)
+    >>> ap.uplink_bits_per_device
+    (192, 192, 192, 192)
     """
     t0 = time.perf_counter()
     r, k = _check_loads(computation_load, num_nodes)
@@ -575,9 +712,26 @@ def simulate_cdc(
         expected = [_sort_records(flat[key_range == node]) for node in range(k)]
 
     t1 = time.perf_counter()
-    decoded, coded_bits, messages = _coded_shuffle(plan, mapped, value_bytes)
-    shuffle_s = time.perf_counter() - t1
-    received, uncoded_bits = _uncoded_shuffle(plan, mapped)
+    ap: dict[str, Any] = {}
+    if network == "shared-link":
+        decoded, coded_bits, messages = _coded_shuffle(plan, mapped, value_bytes)
+        shuffle_s = time.perf_counter() - t1
+        received, uncoded_bits = _uncoded_shuffle(plan, mapped)
+    else:
+        decoded, up, down, messages = _access_point_coded_shuffle(plan, mapped, value_bytes)
+        shuffle_s = time.perf_counter() - t1
+        received, up_u, down_u = _access_point_uncoded_shuffle(plan, mapped, value_bytes)
+        coded_bits = int(up.sum()) + down
+        uncoded_bits = int(up_u.sum()) + down_u
+        total_ap = q * n * vb
+        ap = {
+            "uplink_load": int(up.sum()) / total_ap,
+            "downlink_load": down / total_ap,
+            "uncoded_uplink_load": int(up_u.sum()) / total_ap,
+            "uncoded_downlink_load": down_u / total_ap,
+            "uplink_bits_per_device": tuple(int(x) for x in up),
+            "uncoded_uplink_bits_per_device": tuple(int(x) for x in up_u),
+        }
 
     correct = True
     for node in range(k):
@@ -598,4 +752,5 @@ def simulate_cdc(
         num_messages=messages,
         shuffle_time_s=shuffle_s,
         solve_time_s=time.perf_counter() - t0,
+        **ap,
     )
