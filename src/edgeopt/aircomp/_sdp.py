@@ -325,6 +325,12 @@ WS_PER_ENTRY = 2
 WS_ROUNDS = 4
 
 
+#: A Clarabel solve that ends without a solution or a certificate (numerical error,
+#: insufficient progress) is repeated once with this static regularization of the KKT
+#: system (Clarabel's default is 1e-8) before the SCS fallback.
+RETRY_REGULARIZATION = 1e-7
+
+
 class ClarabelBackend(RealBackend):
     """The same programs handed to Clarabel directly, solved on working sets of devices.
 
@@ -371,25 +377,33 @@ class ClarabelBackend(RealBackend):
         return X
 
     def _matrix(self, rows: NDArray[np.intp], with_x: bool) -> Any:
-        """The constraint matrix (CSC) for the device ``rows``."""
+        """The constraint matrix (CSC) for the device ``rows``, assembled column by column
+        (the ``svec X`` columns from a dense ``(1 + r [+ r] + d, d)`` block, then one
+        column per slack with its two entries)."""
         import scipy.sparse as sp
 
         d = self.rows_i.size
         r = rows.size
-        trace = sp.csr_matrix((self.rows_i == self.cols_j).astype(float)[None, :])
-        dev = sp.csr_matrix(self.svec_rows[rows])
-        psd = -sp.identity(d, format="csr")
+        left = np.zeros((1 + r + d, d))
+        left[0] = self.rows_i == self.cols_j
+        left[1 : 1 + r] = self.svec_rows[rows]
+        left[1 + r + np.arange(d), np.arange(d)] = -1.0
+        block = sp.csc_matrix(left)
         if not with_x:
-            return sp.vstack([trace, dev, psd], format="csc")
-        eye = sp.identity(r, format="csr")
-        return sp.vstack(
-            [
-                sp.hstack([trace, sp.csr_matrix((1, r))]),
-                sp.hstack([dev, -eye]),
-                sp.hstack([sp.csr_matrix((r, d)), -eye]),
-                sp.hstack([psd, sp.csr_matrix((d, r))]),
-            ],
-            format="csc",
+            return block
+        height = 1 + 2 * r + d
+        block.indices[block.indices > r] += r  # the PSD rows go below the slack rows
+        slack_rows = np.empty(2 * r, dtype=block.indices.dtype)
+        slack_rows[0::2] = 1 + np.arange(r)
+        slack_rows[1::2] = 1 + r + np.arange(r)
+        indptr = np.concatenate([block.indptr, block.nnz + 2 * np.arange(1, r + 1)])
+        return sp.csc_matrix(
+            (
+                np.concatenate([block.data, -np.ones(2 * r)]),
+                np.concatenate([block.indices, slack_rows]),
+                indptr.astype(block.indices.dtype),
+            ),
+            shape=(height, d + r),
         )
 
     def _run(self, kind: str, q: NDArray[np.float64], A: Any) -> Any:
@@ -408,12 +422,19 @@ class ClarabelBackend(RealBackend):
         if nonneg:
             cones.append(clarabel.NonnegativeConeT(nonneg))
         cones.append(clarabel.PSDTriangleConeT(2 * self.n))
-        settings = clarabel.DefaultSettings()
-        settings.verbose = False
         P = sp.csc_matrix((A.shape[1], A.shape[1]))
-        self.clarabel_solves += 1
-        self.rows_solved += r
-        return clarabel.DefaultSolver(P, q, A, b, cones, settings).solve()
+        for reg in (None, RETRY_REGULARIZATION):
+            settings = clarabel.DefaultSettings()
+            settings.verbose = False
+            if reg is not None:
+                settings.static_regularization_constant = reg
+            self.clarabel_solves += 1
+            self.rows_solved += r
+            sol = clarabel.DefaultSolver(P, q, A, b, cones, settings).solve()
+            status = str(sol.status)
+            if status in _CLARABEL_OK or status in _CLARABEL_INFEASIBLE:
+                break
+        return sol
 
     def _start(self, cand: NDArray[np.intp]) -> NDArray[np.bool_]:
         """The initial working set among the candidate devices ``cand`` (a mask over them)."""
@@ -421,7 +442,7 @@ class ClarabelBackend(RealBackend):
             return np.ones(cand.size, dtype=bool)
         vals = self.svec_rows[cand] @ self.ref
         keep = vals > -WS_SLACK
-        least = min(cand.size, WS_PER_ENTRY * self.rows_i.size)
+        least = min(cand.size, int(WS_PER_ENTRY * self.rows_i.size))
         if keep.sum() < least:
             keep[np.argsort(-vals, kind="stable")[:least]] = True
         out: NDArray[np.bool_] = keep
