@@ -287,12 +287,12 @@ def test_rates_from_the_system_model() -> None:
 )
 def test_bad_loads(kwargs: dict[str, object], name: str) -> None:
     with pytest.raises(InvalidInputError, match=name):
-        access_point_loads(**kwargs)  # type: ignore[arg-type]
+        access_point_loads(**kwargs)
     base = {"intermediate_bits": 1e6, "uplink_rates_bps": 1e6, "downlink_rates_bps": 1e6}
     with pytest.raises(InvalidInputError, match=name):
-        access_point_shuffle_time_s(**kwargs, **base)  # type: ignore[arg-type]
+        access_point_shuffle_time_s(**kwargs, **base)
     with pytest.raises(InvalidInputError, match=name):
-        job_time_s(**kwargs, map_time_s=1.0, **base)  # type: ignore[arg-type]
+        job_time_s(**kwargs, map_time_s=1.0, **base)
 
 
 @pytest.mark.parametrize(
@@ -320,11 +320,11 @@ def test_bad_times_and_rates(change: dict[str, object], name: str) -> None:
         **change,
     }
     with pytest.raises(InvalidInputError, match=name):
-        job_time_s(2, 4, **kwargs)  # type: ignore[arg-type]
+        job_time_s(2, 4, **kwargs)
     with pytest.raises(InvalidInputError, match=name):
-        optimal_computation_load(4, **kwargs)  # type: ignore[arg-type]
+        optimal_computation_load(4, **kwargs)
     with pytest.raises(InvalidInputError, match="num_nodes"):
-        optimal_computation_load(0, **kwargs)  # type: ignore[arg-type]
+        optimal_computation_load(0, **kwargs)
 
 
 def test_bad_rate_inputs() -> None:
