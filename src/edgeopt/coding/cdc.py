@@ -300,9 +300,11 @@ class CDCResult:
     ----------
     load : float
         Measured normalized load of the coded shuffle: bits sent / (Q·N·value bits), N the
-        plan's file count and value bits the (padded) size of one intermediate value.
+        plan's file count and value bits the (padded) size of one intermediate value
+        (through an access point: the bits of the uplink and the downlink together).
     uncoded_load : float
-        The same for the uncoded shuffle of the same job (every missing value unicast once).
+        The same for the uncoded shuffle of the same job (every missing value unicast once;
+        through an access point: sent up once and forwarded down once).
     correct : bool
         Every node's reduce output, after the coded shuffle and after the uncoded one,
         equals the single-machine computation.
