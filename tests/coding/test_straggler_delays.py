@@ -130,6 +130,11 @@ def test_iid_order_statistic_matches_per_worker_kernel(kind: str, n: int, k: int
         1,
         20000,
         11,
+        0,
+        0.0,
+        np.zeros(n),
+        0,
+        0.0,
     )
     direct = simulate_completion("mds", model, num_workers=n, k=k, trials=20000, rng=12)
     assert direct.loads[0] == pytest.approx(1 / k)

@@ -197,6 +197,106 @@ def _numpy_completion(
     return np.take_along_axis(delays, order, axis=1)[np.arange(delays.shape[0]), first]
 
 
+#: Relative margin on the threshold levels of the thresholded selection (see
+#: :func:`_threshold_plan`); widened where the compiled check fails.
+_THRESHOLD_MARGIN = 1e-9
+
+
+def _survival(
+    kind: str,
+    tau: float,
+    ell: NDArray[np.float64],
+    w: dict[str, NDArray[np.float64]],
+    alpha: float,
+    mult: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """``P(T_i > tau)`` per worker (shifted exponential, slowed by ``mult``, or Pareto)."""
+    x = (tau - w["upload_s"]) / (ell * mult)  # computation time per unit load
+    a = w["shift_s"]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if kind == "pareto":
+            s = np.where(x > a, (x / a) ** (-alpha), 1.0)
+        else:
+            s = np.where(x > a, np.exp(-w["rate_per_s"] * (x - a)), 1.0)
+    return np.asarray(s, dtype=np.float64)
+
+
+def _threshold_plan(
+    kind: str,
+    ell: NDArray[np.float64],
+    w: dict[str, NDArray[np.float64]],
+    alpha: float,
+    factor: float,
+    slow: NDArray[np.bool_],
+    k: int,
+) -> tuple[int, float, NDArray[np.float64], int, float]:
+    """Side, time ``tau`` and levels ``q`` of the kernel's thresholded selection.
+
+    For the ``k``-th smallest of ``n`` the kernel needs the ``r = n - k + 1`` largest
+    (side 1, when ``r <= k``) or the ``k`` smallest (side -1).  ``tau`` is set so that the
+    expected number of delays beyond it is ``j + 3 sqrt(j) + 3`` (``j`` = ``r`` or ``k``),
+    so that few trials fall back to evaluating every delay; the levels are the per-worker
+    probabilities ``P(T_i > tau)`` widened by :data:`_THRESHOLD_MARGIN` and checked on the
+    compiled value function (:func:`edgeopt.coding._kernels.threshold_holds`).  The side is 0
+    (no threshold) when the expected count would exceed ``3 n / 4``.
+    """
+    n = ell.shape[0]
+    r = n - k + 1
+    side = 1 if r <= k else -1
+    j = r if side == 1 else k
+    target = j + 3.0 * np.sqrt(j) + 3.0
+    empty = np.zeros(n)
+    if target > 0.75 * n:
+        return 0, 0.0, empty, 0, 0.0
+    mult = np.where(slow, factor, 1.0)
+
+    def beyond(tau: float) -> float:
+        surv = _survival(kind, tau, ell, w, alpha, mult)
+        return float(surv.sum() if side == 1 else n - surv.sum())
+
+    # the expected count above tau falls from n at the smallest possible delay to 0
+    lo = float(np.min(ell * mult * w["shift_s"] + w["upload_s"]))
+    span = max(abs(lo), 1e-12)
+    hi = lo + span
+    for _ in range(200):
+        if (beyond(hi) < target) == (side == 1):
+            break
+        span *= 2.0
+        hi = lo + span
+    else:
+        return 0, 0.0, empty, 0, 0.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if (beyond(mid) >= target) == (side == 1):
+            lo = mid
+        else:
+            hi = mid
+    tau = 0.5 * (lo + hi)
+    if not np.isfinite(tau):
+        return 0, 0.0, empty, 0, 0.0
+    surv = _survival(kind, tau, ell, w, alpha, mult)
+    floor = ell * mult * w["shift_s"] + w["upload_s"]  # smallest possible delay per worker
+    if side == 1 and tau >= floor.max():
+        # beyond tau every delay is tau plus an exponential (shifted exponential, memoryless)
+        # or (tau - u) times a Pareto (scale invariance): i.i.d. where the rates (the
+        # uploads) are equal, and the kernel samples the order statistic of the exceedances
+        lam = w["rate_per_s"] / (ell * mult)
+        if kind == "pareto" and np.all(w["upload_s"] == w["upload_s"][0]):
+            return side, tau, surv, 2, alpha
+        if kind != "pareto" and np.all(lam == lam[0]):
+            return side, tau, surv, 1, float(lam[0])
+    q = (
+        np.minimum(surv * (1.0 + _THRESHOLD_MARGIN), 1.0)
+        if side == 1
+        else surv * (1.0 - _THRESHOLD_MARGIN)
+    )
+    args = (DELAY_MODELS.index(kind), w["shift_s"], w["rate_per_s"], ell, w["upload_s"])
+    ok = _kernels.threshold_holds(*args, alpha, factor, slow, side, tau, q)
+    # a worker whose level fails the check is always a candidate (always safe)
+    q = np.where(ok, q, 1.0 if side == 1 else 0.0)
+    return side, tau, np.ascontiguousarray(q, dtype=np.float64), 0, 0.0
+
+
 def _iid(model: DelayModel, ell: NDArray[np.float64], w: dict[str, NDArray[np.float64]]) -> bool:
     """Whether every worker's delay has the same shifted-exponential or Pareto law."""
     if model.kind not in ("shifted_exponential", "pareto"):
@@ -224,11 +324,22 @@ def simulate_completion(
     smallest delay, the last group's first return (``"fractional"``), or the time at which
     the finished loads reach 1 (``"loads"``).
 
-    The ``"numba"`` backend draws every worker's delay in a compiled kernel and selects the
-    order statistic by quickselect, storing nothing per trial.  When all workers have the
-    same shifted-exponential or Pareto law and the rule is an order statistic, it samples
-    the order statistic directly: the ``k``-th smallest of ``n`` i.i.d. delays is
-    ``F^{-1}(U_(k))`` with ``U_(k) ~ Beta(k, n - k + 1)``, one draw per trial.
+    The ``"numba"`` backend runs a compiled kernel, storing nothing per trial but the times.
+    When all workers have the same shifted-exponential or Pareto law and the rule is an
+    order statistic, it samples the order statistic directly: the ``k``-th smallest of
+    ``n`` i.i.d. delays is ``F^{-1}(U_(k))`` with ``U_(k) ~ Beta(k, n - k + 1)``, one draw
+    per trial.  Otherwise every trial has its own counter-based random stream (SplitMix64
+    keyed by the seed and the trial), and the trials run in parallel over Numba threads
+    with the same times whatever the number of threads.  For an order statistic of
+    shifted-exponential, Pareto or persistent-bimodal delays it draws, per worker, only
+    whether the delay lies beyond a time ``tau`` set so that a few more than the needed
+    ``n - k + 1`` (or ``k``) do, and the delays of those few; where the exceedances are
+    i.i.d. (shifted exponential with one rate ``mu_i / l_i`` for all, by memorylessness;
+    Pareto with one upload time, by scale invariance) it draws the order statistic of the
+    exceedances directly by Renyi's representation (the ``r``-th largest of ``J`` i.i.d.
+    Exp(1) is ``sum_{j=r}^{J} E_j / j``, ``E_j`` i.i.d. Exp(1)).  Trials with too few
+    exceedances draw every delay.  Each of these steps keeps the law of the delays
+    exactly (see :mod:`edgeopt.coding._kernels`).
 
     Parameters
     ----------
@@ -307,6 +418,19 @@ def simulate_completion(
             if m.kind == "bimodal" and m.persistent
             else np.zeros(n, dtype=np.bool_)
         )
+        side, tau, q, shortcut, common = 0, 0.0, np.zeros(n), 0, 0.0
+        if rule == 0 and (
+            m.kind in ("shifted_exponential", "pareto") or (m.kind == "bimodal" and m.persistent)
+        ):
+            side, tau, q, shortcut, common = _threshold_plan(
+                m.kind,
+                np.ascontiguousarray(ell),
+                w,
+                float(m.alpha),
+                float(m.slow_factor),
+                slow,
+                wait,
+            )
         times = _kernels.completion_times(
             DELAY_MODELS.index(m.kind),
             w["shift_s"],
@@ -324,7 +448,12 @@ def simulate_completion(
             groups,
             int(groups.max()) + 1,
             t,
-            int(gen.integers(0, 2**31 - 1)),
+            int(gen.integers(0, 2**63 - 1)),
+            side,
+            tau,
+            q,
+            shortcut,
+            common,
         )
     times = np.asarray(times, dtype=np.float64)
     times.setflags(write=False)
