@@ -346,9 +346,9 @@ def job_time_s(
     References
     ----------
     Li, Yu, Maddah-Ali, Avestimehr, IEEE/ACM Trans. Netw. 25(5), 2017,
-    doi:10.1109/TNET.2017.2702605; S. Li, M. A. Maddah-Ali, Q. Yu, A. S. Avestimehr, IEEE
-    Trans. Inf. Theory 64(1), 2018, doi:10.1109/TIT.2017.2756959, Sec. VII (the job time
-    r·map time + shuffle time + reduce time of coded TeraSort-like jobs).
+    doi:10.1109/TNET.2017.2702605; S. Li, S. Supittayapornpong, M. A. Maddah-Ali,
+    A. S. Avestimehr, "Coded TeraSort", IEEE IPDPSW 2017, doi:10.1109/IPDPSW.2017.33 (a job's
+    time as the sum of its map, shuffle and reduce stages, the map stage growing with r).
 
     Examples
     --------
