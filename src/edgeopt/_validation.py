@@ -47,6 +47,7 @@ __all__ = [
     "check_bool",
     "check_result_finite",
     "check_broadcast",
+    "check_device_vectors",
     "check_finite_tensor",
     "check_update_tensor",
     "check_mask",
@@ -971,6 +972,99 @@ def check_broadcast(**arrays: NDArray[Any]) -> list[NDArray[Any]]:
     except ValueError as exc:
         shapes = ", ".join(f"{k} (shape {v.shape})" for k, v in arrays.items())
         raise invalid_inputs(shapes, "shapes that broadcast together") from exc
+
+
+def check_device_vectors(
+    nonneg: Iterable[str] = (), **arrays: Any
+) -> dict[str, NDArray[np.float64]]:
+    """Check per-device inputs together and broadcast them to one shape ``(K,)``.
+
+    Each value is a real scalar or a non-empty 1-D array of finite numbers, ``> 0`` (``>= 0``
+    for the names in ``nonneg``); the 1-D ones of length ``K`` or 1.  The common case costs
+    one :func:`numpy.asarray` per value and one fused sign-and-finiteness test of all
+    entries together (a minimum and a maximum); when that test fails, each value goes
+    through :func:`check_array` and :func:`check_broadcast`, which name the argument.
+
+    Parameters
+    ----------
+    nonneg : iterable of str
+        Names whose entries may be 0.
+    **arrays : float or array_like, shape () or (K,)
+        The inputs, keyed by argument name.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray of float64, shape (K,)
+        C-contiguous; the scalars and size-1 arrays repeated ``K`` times.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the first bad argument (or, for shapes, every argument with its shape).
+
+    Examples
+    --------
+    >>> from edgeopt._validation import check_device_vectors
+    >>> out = check_device_vectors(("compute_s",), power_w=[0.1, 0.2], compute_s=0.0)
+    >>> out["compute_s"].tolist()
+    [0.0, 0.0]
+    >>> check_device_vectors(power_w=[0.1, -0.2])
+    Traceback (most recent call last):
+    ...
+    edgeopt.errors.InvalidInputError: power_w=[0.1, -0.2] is invalid: expected values > 0
+    """
+    zero_ok = frozenset(nonneg)
+    fast = True
+    parts: dict[str, np.ndarray] = {}
+    pos: list[np.ndarray] = []
+    zero: list[np.ndarray] = []
+    k = 1
+    for name, value in arrays.items():
+        try:
+            arr = np.asarray(value)
+        except Exception:  # ragged lists and the like: the slow path names them
+            fast = False
+            break
+        if arr.dtype.kind not in "iuf" or arr.ndim > 1 or arr.size == 0:
+            fast = False
+            break
+        parts[name] = arr
+        if arr.size != 1:
+            if k not in (1, arr.size):
+                fast = False
+                break
+            k = arr.size
+        (zero if name in zero_ok else pos).append(arr.ravel())
+    if fast:
+        every = pos + zero
+        flat = np.concatenate(every) if len(every) > 1 else every[0]
+        n_pos = sum(v.size for v in pos)
+        fast = bool(flat.max() < np.inf)  # NaN compares False
+        fast = fast and (n_pos == 0 or bool(flat[:n_pos].min() > 0))
+        fast = fast and (n_pos == flat.size or bool(flat[n_pos:].min() >= 0))
+    if not fast:
+        checked = {
+            name: check_array(
+                value,
+                name,
+                ndim=(0, 1),
+                allow_empty=False,
+                positive=name not in zero_ok,
+                nonneg=name in zero_ok,
+            )
+            for name, value in arrays.items()
+        }
+        sizes = {v.size for v in checked.values()} - {1}
+        if len(sizes) > 1:
+            check_broadcast(**checked)  # raises, naming every shape
+        k = max(sizes, default=1)
+        parts = checked
+    return {
+        name: np.ascontiguousarray(v, dtype=np.float64)
+        if v.shape == (k,)
+        else np.full(k, float(v.reshape(-1)[0]))
+        for name, v in parts.items()
+    }
 
 
 class _TensorSummary:

@@ -18,6 +18,34 @@ _LN2 = math.log(2.0)
 
 
 @njit(cache=True)
+def _cold_u(s: float) -> float:  # pragma: no cover - numba
+    """A starting point below the root ``u > 1`` of ``u − ln u = s`` (``s > 1``)."""
+    return max(s + math.log(s), 1.0 + math.sqrt(2.0 * (s - 1.0)))
+
+
+@njit(cache=True)
+def _u_root(s: float, u: float) -> float:  # pragma: no cover - numba
+    """The root ``u > 1`` of ``u − ln u = s`` by Newton's method from ``u`` (cold if ``<= 1``).
+
+    ``u − ln u`` is convex and increasing for ``u > 1``: from any start above 1 the iterates
+    are above the root after at most one step and then decrease to it.
+    """
+    if not u > 1.0 + 1e-9:
+        u = _cold_u(s)
+    for _ in range(60):
+        step = (u - math.log(u) - s) / (1.0 - 1.0 / u)
+        nxt = u - step
+        if not nxt > 1.0:  # cannot happen in exact arithmetic; restart from below
+            nxt = _cold_u(s)
+        u = nxt
+        # Newton's error after a step is about step² / (2 u (u − 1)): stop once that is
+        # below the double-precision spacing of u.
+        if step * step <= 2e-16 * u * u * (u - 1.0) or abs(step) <= 4e-16 * u:
+            break
+    return u
+
+
+@njit(cache=True)
 def _inverse(rate: float, a: float) -> float:  # pragma: no cover - numba
     """The bandwidth at which ``b log2(1 + a/b) = rate`` (``inf`` beyond ``a / ln 2``)."""
     if rate <= 0.0:
@@ -25,42 +53,154 @@ def _inverse(rate: float, a: float) -> float:  # pragma: no cover - numba
     c = rate * _LN2 / a
     if c >= 1.0:
         return math.inf
-    s = c - math.log(c)  # > 1
-    # Both guesses are below the root; Newton's first step lands above it (f is convex and
-    # increasing for u > 1), after which it decreases monotonically to the root.
-    u = max(s + math.log(s), 1.0 + math.sqrt(2.0 * (s - 1.0)))
-    for _ in range(60):
-        step = (u - math.log(u) - s) / (1.0 - 1.0 / u)
-        u -= step
-        if abs(step) <= 4e-16 * u:
-            break
+    u = _u_root(c - math.log(c), 0.0)
     return a * c / (u - c)
 
 
 @njit(cache=True)
-def needed_bandwidth(
-    t: float, payload: np.ndarray, compute: np.ndarray, a: np.ndarray
-) -> np.ndarray:  # pragma: no cover - numba
-    """Each device's bandwidth to finish by ``t``: ``r_i^{-1}(L_i / (t − T_i))``."""
-    k = payload.size
-    out = np.empty(k)
-    for i in range(k):
-        slack = t - compute[i]
-        out[i] = math.inf if slack <= 0.0 else _inverse(payload[i] / slack, a[i])
-    return out
-
-
-@njit(cache=True)
-def demand(
-    t: float, payload: np.ndarray, compute: np.ndarray, a: np.ndarray
+def _demand_slope(
+    t: float,
+    payload: np.ndarray,
+    compute: np.ndarray,
+    a: np.ndarray,
+    u: np.ndarray,
+    du: np.ndarray,
+    move: float,
+    b: np.ndarray,
+    db: np.ndarray,
 ) -> float:  # pragma: no cover - numba
-    """``Σ_i`` of :func:`needed_bandwidth` (``inf`` as soon as one device cannot finish)."""
+    """``S(t) = Σ_i b_i(t)`` (``inf`` if a device cannot finish by ``t``), with ``b`` and
+    ``db = b_i'(t)`` filled in; ``u`` holds each device's Newton variable and ``du`` its
+    derivative in ``t`` at the last point, ``move`` the distance from it: the warm start is
+    ``u + du · move`` (``du`` zero: none).
+
+    With ``c = L ln2 / (a (t − T))`` and ``u − ln u = c − ln c``: ``b = a c / (u − c)``, and
+    from ``φ(b) = b ln(1 + a/b) = L ln2 / (t − T)``, ``φ'(b) = (u − c)(1 − 1/u)``, so
+    ``b'(t) = −(L ln2 / (t − T)²) / φ'(b)``; ``u'(t) = u (1 − c) / ((u − 1)(t − T))``.
+    """
     total = 0.0
     for i in range(payload.size):
         slack = t - compute[i]
-        if slack <= 0.0:
+        if not slack > 0.0:
             return math.inf
-        total += _inverse(payload[i] / slack, a[i])
-        if total == math.inf:
+        rho = payload[i] * _LN2 / slack
+        c = rho / a[i]
+        if not c < 1.0:
             return math.inf
+        ui = _u_root(c - math.log(c), u[i] + du[i] * move)
+        u[i] = ui
+        du[i] = ui * (1.0 - c) / ((ui - 1.0) * slack)
+        gap = ui - c
+        b[i] = a[i] * c / gap
+        db[i] = -rho / (slack * gap * (1.0 - 1.0 / ui))
+        total += b[i]
     return total
+
+
+@njit(cache=True)
+def round_time(
+    payload: np.ndarray, compute: np.ndarray, a: np.ndarray, total: float
+) -> tuple[float, np.ndarray, int, int]:  # pragma: no cover - numba
+    """The shortest round time ``t`` with ``Σ_i b_i(t) = B``, and the bandwidths.
+
+    The root lies in the bracket ``(t_∞, t_eq]``: ``t_∞ = max_i (T_i + L_i ln2 / a_i)``,
+    the round time with unlimited bandwidth, where ``S(t) = Σ_i b_i(t)`` has a pole, and
+    ``t_eq`` the equal split's round time, where ``S <= B``.  Each step is Newton's step on
+    ``G(t) = (t − t_∞)(S(t) − B)`` (nearly linear in ``t``: ``S`` is a pole
+    ``A/(t − t_∞)`` of the bottleneck device plus the slowly varying demand of the others)
+    when it stays inside the bracket, and a bisection of the bracket otherwise; the bracket
+    shrinks at every evaluation.  Returns
+    ``(t, b, iterations, evaluations)`` with ``b`` scaled to sum to ``B`` exactly.
+    """
+    k = payload.size
+    t_inf = -math.inf
+    t_eq = -math.inf
+    share = total / k
+    for i in range(k):
+        t_inf = max(t_inf, compute[i] + payload[i] * _LN2 / a[i])
+        t_eq = max(t_eq, compute[i] + payload[i] * _LN2 / (share * math.log1p(a[i] / share)))
+    u = np.zeros(k)
+    du = np.zeros(k)
+    b = np.empty(k)
+    db = np.empty(k)
+    lo, hi = t_inf, t_eq
+    t = t_eq
+    s = _demand_slope(t, payload, compute, a, u, du, 0.0, b, db)
+    evals = 1
+    its = 0
+    if not s < total * (1.0 - 1e-15):  # the equal split is optimal (K = 1, equal devices)
+        b[:] = share
+        return t_eq, b, 0, evals
+    bisect = False
+    for _ in range(200):
+        its += 1
+        newton = not bisect
+        nxt = t
+        if newton:
+            slope = 0.0
+            for i in range(k):
+                slope += db[i]
+            # Newton on G(t) = (t − t_∞)(S(t) − B), linear in t where S is one pole
+            # A/(t − t_∞) plus a slowly varying rest.
+            x = t - t_inf
+            step = -x * (s - total) / ((s - total) + x * slope)
+            nxt = t + step
+            if abs(step) <= 1e-8 * x and (lo < nxt < hi or nxt == t):
+                # Newton's error after this step is of order step² / (t − t_∞) (every
+                # device's pole is at or left of t_∞): below 1e-16 (t − t_∞); the step
+                # itself is taken to first order below.
+                break
+            newton = lo < nxt < hi
+        if not newton:
+            nxt = 0.5 * (lo + hi)
+            if not (lo < nxt < hi):  # the bracket is down to adjacent doubles
+                break
+        s_new = _demand_slope(nxt, payload, compute, a, u, du, nxt - t, b, db)
+        evals += 1
+        if s_new > total:
+            lo = nxt
+        else:
+            hi = nxt
+        bisect = s_new == math.inf  # no Newton step from there: bisect until S is finite
+        if bisect:
+            continue
+        t, s = nxt, s_new
+        if s == total:
+            break
+    if bisect:  # the last evaluation had a pole: go back to the right end, where S <= B
+        s = _demand_slope(hi, payload, compute, a, u, du, hi - t, b, db)
+        t = hi
+        evals += 1
+    # The last step, and the rounding's mismatch of the sum: the bandwidths move along the
+    # curve b(t) to first order (in proportion to b_i'(t), so that the finish times stay
+    # equal: near the pole it goes to the bottleneck device), what is left by a scaling.
+    slope = 0.0
+    for i in range(k):
+        slope += db[i]
+    if slope < 0.0:
+        shift = (total - s) / slope
+        t += shift
+        s = 0.0
+        for i in range(k):
+            b[i] = max(b[i] + db[i] * shift, 0.5 * b[i])
+            s += b[i]
+    scale = total / s
+    for i in range(k):
+        b[i] *= scale
+    return t, b, its, evals
+
+
+@njit(cache=True)
+def finish_times(
+    bandwidth: np.ndarray, payload: np.ndarray, compute: np.ndarray, a: np.ndarray
+) -> np.ndarray:  # pragma: no cover - numba
+    """``T_i + L_i / (b_i log2(1 + a_i / b_i))`` (``inf`` where ``b_i <= 0``)."""
+    k = payload.size
+    out = np.empty(k)
+    for i in range(k):
+        bi = bandwidth[i]
+        if bi > 0.0:
+            out[i] = compute[i] + payload[i] * _LN2 / (bi * math.log1p(a[i] / bi))
+        else:
+            out[i] = math.inf
+    return out

@@ -17,15 +17,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import (
-    check_array,
-    check_broadcast,
-    check_choice,
-    check_scalar,
-    invalid_inputs,
-)
-from edgeopt.frequency import _rate
-from edgeopt.frequency._methods import bisection, convex
+from edgeopt._validation import check_choice, check_device_vectors, check_scalar, invalid_inputs
+from edgeopt.frequency import _kernels
+from edgeopt.frequency._methods import bisection, brentq, convex
 from edgeopt.frequency._methods._base import BandwidthProblem, MethodResult
 from edgeopt.status import SolverStats
 
@@ -34,6 +28,7 @@ __all__ = ["BandwidthAllocation", "allocate_bandwidth", "METHODS", "TOLERANCE"]
 #: The dispatch table of :func:`allocate_bandwidth`: one module per method, one signature.
 _DISPATCH: dict[str, Callable[[BandwidthProblem], MethodResult]] = {
     "bisection": bisection.solve_bisection,
+    "brentq": brentq.solve_brentq,
     "cvxpy": convex.solve_cvxpy,
 }
 
@@ -65,9 +60,10 @@ class BandwidthAllocation:
     solve_time_s : float
         Wall-clock seconds of the whole call.
     stats : edgeopt.status.SolverStats
-        ``solver_name`` ``"bisection/brentq"`` or ``"cvxpy/<solver>"``; ``iterations`` the
-        root finder's iterations (1 program for CVXPY); ``extra["function_evals"]`` the
-        bisection method's evaluations of ``Σ_i b_i(t)``.
+        ``solver_name`` ``"bisection/newton"``, ``"scipy/brentq"`` or ``"cvxpy/<solver>"``;
+        ``iterations`` the root finder's iterations on the round time (1 program for
+        CVXPY); ``extra["function_evals"]`` the one-dimensional methods' evaluations of
+        ``Σ_i b_i(t)``.
     """
 
     bandwidth_hz: NDArray[np.float64]
@@ -81,25 +77,21 @@ class BandwidthAllocation:
 
 def _devices(**arrays: Any) -> dict[str, NDArray[np.float64]]:
     """Check per-device arrays (positive, or nonneg for ``compute_s``) and broadcast to (K,)."""
-    checked = {
-        name: check_array(
-            v,
-            name,
-            ndim=(0, 1),
-            allow_empty=False,
-            positive=name != "compute_s",
-            nonneg=name == "compute_s",
+    return check_device_vectors(("compute_s",), **arrays)
+
+
+def _snr_bandwidth(
+    power: NDArray[np.float64], gain: NDArray[np.float64], noise: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``a = p g / N0`` (hertz), checked finite and positive."""
+    with np.errstate(over="ignore", under="ignore"):
+        a: NDArray[np.float64] = power * gain / noise
+    if not (a.min() > 0.0 and a.max() < np.inf):
+        raise invalid_inputs(
+            "power_w, gain, noise_psd_w_per_hz",
+            "a finite, positive SNR bandwidth p·g/N0 for every device",
         )
-        for name, v in arrays.items()
-    }
-    sizes = {v.size for v in checked.values() if v.ndim == 1}
-    if len(sizes - {1}) > 1:
-        check_broadcast(**checked)  # raises, naming every shape
-    k = max(sizes, default=1)
-    return {
-        name: v if v.shape == (k,) else np.full(k, float(v.reshape(-1)[0]))
-        for name, v in checked.items()
-    }
+    return a
 
 
 def allocate_bandwidth(
@@ -120,11 +112,19 @@ def allocate_bandwidth(
               \quad\text{s.t.}\quad Σ_i b_i \le B .
 
     The rate is concave in ``b`` (``b log(1 + a/b) = −rel_entr(b, b + a)``), so the problem
-    is convex.  ``method="bisection"`` (default) finds the round time ``t`` at which the
-    bandwidths the devices need to finish by ``t`` add up to ``B``, with a scalar root finder
-    (:func:`scipy.optimize.brentq`) on ``t`` and each device's bandwidth in closed form;
-    ``method="cvxpy"`` solves the convex program with Clarabel (SCS as fallback).  At the
-    optimum every device finishes at the same time and the whole band is used.
+    is convex, and at the optimum every device finishes at the same time ``t`` and the whole
+    band is used: ``t`` is the root of ``Σ_i b_i(t) = B``, ``b_i(t)`` the bandwidth device
+    ``i`` needs to finish by ``t`` (decreasing in ``t``).  The methods:
+
+    * ``"bisection"`` (default): that root in one compiled call, inside the bracket
+      ``(t_∞, t_eq]`` (unlimited bandwidth, equal split) that is cut at every evaluation —
+      by a Newton step on ``(t − t_∞)(Σ_i b_i(t) − B)`` with the analytic derivative when it
+      stays inside, by bisection otherwise; each ``b_i(t)`` by Newton's method on the inverse
+      rate, started from its value at the previous point.
+    * ``"brentq"``: the same root with SciPy's scalar root finder
+      (:func:`scipy.optimize.brentq`) on ``t`` and on each device's bandwidth — the
+      reference the default is checked against; slow (a Python root finder per device).
+    * ``"cvxpy"``: the convex program with Clarabel (SCS as fallback).
 
     Parameters
     ----------
@@ -140,7 +140,7 @@ def allocate_bandwidth(
         Local computation time ``T_i >= 0`` before the upload (seconds).
     total_bandwidth_hz : float > 0
         The band ``B`` (hertz).
-    method : {"bisection", "cvxpy"}
+    method : {"bisection", "brentq", "cvxpy"}
         See above.
 
     Returns
@@ -174,6 +174,8 @@ def allocate_bandwidth(
     [0.3659, 0.3659]
     >>> round(allocate_bandwidth(1e6, method="cvxpy", **kw).round_latency_s, 4)
     0.3659
+    >>> round(allocate_bandwidth(1e6, method="brentq", **kw).round_latency_s, 4)
+    0.3659
     """
     start = time.perf_counter()
     check_choice(method, "method", METHODS)
@@ -185,18 +187,12 @@ def allocate_bandwidth(
         compute_s=compute_s,
     )
     total = check_scalar(total_bandwidth_hz, "total_bandwidth_hz", positive=True)
-    with np.errstate(over="ignore"):
-        a = arr["power_w"] * arr["gain"] / arr["noise_psd_w_per_hz"]
-    if not np.all(np.isfinite(a) & (a > 0)):
-        raise invalid_inputs(
-            "power_w, gain, noise_psd_w_per_hz",
-            "a finite, positive SNR bandwidth p·g/N0 for every device",
-        )
+    a = _snr_bandwidth(arr["power_w"], arr["gain"], arr["noise_psd_w_per_hz"])
     problem = BandwidthProblem(arr["payload_bits"], a, arr["compute_s"], total)
     setup = time.perf_counter() - start
     res = _DISPATCH[method](problem)
-    finish = problem.compute_s + problem.payload_bits / _rate.rate_bps(res.bandwidth_hz, a)
-    latency = float(np.max(finish))
+    finish = _kernels.finish_times(res.bandwidth_hz, problem.payload_bits, problem.compute_s, a)
+    latency = float(finish.max())
     return BandwidthAllocation(
         bandwidth_hz=res.bandwidth_hz,
         round_latency_s=latency,
