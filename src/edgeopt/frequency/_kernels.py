@@ -204,3 +204,206 @@ def finish_times(
         else:
             out[i] = math.inf
     return out
+
+
+@njit(cache=True)
+def _log_energy_slope(
+    x: float, payload: float, cycles: float, kappa: float, power: float, a: float, deadline: float
+) -> float:  # pragma: no cover - numba
+    """``ln(−E'(b))`` at ``b = e^x`` for one device of the round-energy problem.
+
+    ``E(b) = κ C³/(D − q)² + p q`` with the upload time ``q = L / r(b)`` and the slowest
+    frequency that meets the deadline, ``f = C/(D − q)``; ``−E'(b) = (2κ f³ + p) L r'(b) /
+    r(b)²`` (``+inf`` where ``q >= D``).
+    """
+    b = math.exp(x)
+    z = a / b
+    lg = math.log1p(z)
+    r = b * lg / _LN2
+    slope = (lg - z / (1.0 + z)) / _LN2
+    slack = deadline - payload / r
+    if not slack > 0.0:
+        return math.inf
+    f = cycles / slack
+    return math.log((2.0 * kappa * f * f * f + power) * payload * slope / (r * r))
+
+
+@njit(cache=True)
+def _device_energy_bandwidth(
+    log_nu: float,
+    x_min: float,
+    payload: float,
+    cycles: float,
+    kappa: float,
+    power: float,
+    a: float,
+    deadline: float,
+) -> float:  # pragma: no cover - numba
+    """``ln b`` with ``−E'(b) = ν`` (``x_min = ln b_min`` where ``−E'(b_min) <= ν``).
+
+    ``−E'`` decreases in ``b`` (``E`` is convex) and is close to a power of ``b``, so the
+    root of ``ln(−E'(e^x)) − ln ν`` is searched on ``x`` by the Illinois variant of regula
+    falsi in a bracket grown from ``x_min``.
+    """
+    fa = _log_energy_slope(x_min, payload, cycles, kappa, power, a, deadline) - log_nu
+    if not fa > 0.0:
+        return x_min
+    xa = x_min
+    width = 0.5
+    xb = x_min + width
+    fb = _log_energy_slope(xb, payload, cycles, kappa, power, a, deadline) - log_nu
+    for _ in range(200):
+        if fb <= 0.0:
+            break
+        xa, fa = xb, fb
+        width *= 2.0
+        xb = xa + width
+        fb = _log_energy_slope(xb, payload, cycles, kappa, power, a, deadline) - log_nu
+    if fb == 0.0:
+        return xb
+    side = 0
+    xc = xb
+    for _ in range(200):
+        xc = (xa * fb - xb * fa) / (fb - fa)
+        if not (xa < xc < xb):
+            xc = 0.5 * (xa + xb)
+        fc = _log_energy_slope(xc, payload, cycles, kappa, power, a, deadline) - log_nu
+        if fc == 0.0 or xb - xa <= 4e-16 * max(abs(xa), abs(xb), 1.0):
+            break
+        if fc > 0.0:
+            xa, fa = xc, fc
+            if side == 1:
+                fb *= 0.5
+            side = 1
+        else:
+            xb, fb = xc, fc
+            if side == -1:
+                fa *= 0.5
+            side = -1
+        if abs(fc) <= 1e-15:
+            break
+    return xc
+
+
+@njit(cache=True)
+def _energy_bandwidths(
+    log_nu: float,
+    x_min: np.ndarray,
+    payload: np.ndarray,
+    cycles: np.ndarray,
+    kappa: np.ndarray,
+    power: np.ndarray,
+    a: np.ndarray,
+    deadline: float,
+    b: np.ndarray,
+) -> float:  # pragma: no cover - numba
+    """Fill ``b`` with every device's bandwidth at the price ``ν``; return ``Σ b``."""
+    total = 0.0
+    for i in range(b.size):
+        b[i] = math.exp(
+            _device_energy_bandwidth(
+                log_nu, x_min[i], payload[i], cycles[i], kappa[i], power[i], a[i], deadline
+            )
+        )
+        total += b[i]
+    return total
+
+
+@njit(cache=True)
+def round_energy(
+    payload: np.ndarray,
+    cycles: np.ndarray,
+    kappa: np.ndarray,
+    max_freq: np.ndarray,
+    power: np.ndarray,
+    a: np.ndarray,
+    total: float,
+    deadline: float,
+) -> tuple[np.ndarray, np.ndarray, float, int]:  # pragma: no cover - numba
+    """The least-energy frequencies and bandwidths for a feasible deadline, from the KKT
+    conditions; returns ``(f, b, ν, evaluations)``.
+
+    Given its bandwidth, device ``i`` uploads for ``q_i = L_i / r_i(b_i)`` and computes at
+    the slowest frequency that meets the deadline, ``f_i = C_i/(D − q_i) <= f_i^max``, i.e.
+    ``b_i >= b_i^min = r_i^{-1}(L_i / (D − C_i/f_i^max))``.  Its energy ``E_i(b_i)`` is
+    convex and decreasing; the KKT conditions of ``min Σ E_i(b_i)`` s.t. ``Σ b_i = B``,
+    ``b_i >= b_i^min`` read ``b_i = max(b_i^min, (−E_i')^{-1}(ν))``, and the price ``ν > 0``
+    is the root of ``Σ_i b_i(ν) = B``, found by the Illinois method on ``ln ν`` (each
+    ``b_i(ν)`` by :func:`_device_energy_bandwidth`).  Needs ``Σ b_i^min < B``.
+    """
+    k = payload.size
+    x_min = np.empty(k)
+    b = np.empty(k)
+    y_hi = -math.inf
+    for i in range(k):
+        q_max = deadline - cycles[i] / max_freq[i]
+        x_min[i] = math.log(_inverse(payload[i] / q_max, a[i]))
+        y_hi = max(
+            y_hi,
+            _log_energy_slope(x_min[i], payload[i], cycles[i], kappa[i], power[i], a[i], deadline),
+        )
+    # At ν = max_i −E_i'(b_i^min) every device is at b_i^min (Σ <= B); below, more.
+    evals = 0
+    fb = math.log(
+        _energy_bandwidths(y_hi, x_min, payload, cycles, kappa, power, a, deadline, b) / total
+    )
+    evals += 1
+    ya, yb = y_hi - 1.0, y_hi
+    fa = math.log(
+        _energy_bandwidths(ya, x_min, payload, cycles, kappa, power, a, deadline, b) / total
+    )
+    evals += 1
+    for _ in range(400):
+        if fa >= 0.0:
+            break
+        yb, fb = ya, fa
+        ya -= 2.0
+        fa = math.log(
+            _energy_bandwidths(ya, x_min, payload, cycles, kappa, power, a, deadline, b) / total
+        )
+        evals += 1
+    side = 0
+    yc = ya
+    s = 0.0
+    for _ in range(200):
+        if fa == 0.0:
+            yc = ya
+            break
+        yc = (ya * fb - yb * fa) / (fb - fa)
+        if not (ya < yc < yb):
+            yc = 0.5 * (ya + yb)
+        s = _energy_bandwidths(yc, x_min, payload, cycles, kappa, power, a, deadline, b)
+        evals += 1
+        fc = math.log(s / total)
+        if abs(fc) <= 1e-15 or yb - ya <= 4e-16 * max(abs(ya), abs(yb), 1.0):
+            break
+        if fc > 0.0:
+            ya, fa = yc, fc
+            if side == 1:
+                fb *= 0.5
+            side = 1
+        else:
+            yb, fb = yc, fc
+            if side == -1:
+                fa *= 0.5
+            side = -1
+    s = _energy_bandwidths(yc, x_min, payload, cycles, kappa, power, a, deadline, b)
+    # Give the rounding's mismatch of Σ b to the devices above their minimum.
+    bound = 0.0
+    free = 0.0
+    for i in range(k):
+        if b[i] <= math.exp(x_min[i]) * (1.0 + 1e-12):
+            bound += b[i]
+        else:
+            free += b[i]
+    if free > 0.0:
+        scale = (total - bound) / free
+        for i in range(k):
+            if b[i] > math.exp(x_min[i]) * (1.0 + 1e-12):
+                b[i] *= scale
+    f = np.empty(k)
+    for i in range(k):
+        z = a[i] / b[i]
+        q = payload[i] * _LN2 / (b[i] * math.log1p(z))
+        f[i] = min(cycles[i] / (deadline - q), max_freq[i]) if deadline > q else max_freq[i]
+    return f, b, math.exp(yc), evals

@@ -10,7 +10,9 @@ Device ``i`` runs ``C_i`` CPU cycles at frequency ``f_i <= f_i^max`` (``C_i/f_i`
    \frac{C_i}{f_i} + \frac{L_i}{r_i(b_i)} \le D,\quad Σ_i b_i \le B,\quad 0 < f_i \le f_i^{max}.
 
 With the upload time ``q_i >= L_i / r_i(b_i)`` as a variable the program is convex
-(``L_i/q_i <= r_i(b_i)``, a convex function below a concave one), solved by CVXPY.
+(``L_i/q_i <= r_i(b_i)``, a convex function below a concave one).  It is solved exactly
+from its KKT conditions (a price ``ν`` on the band, one-dimensional searches in compiled
+code), or as a convex program by CVXPY.
 """
 
 from __future__ import annotations
@@ -25,14 +27,17 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
-from edgeopt._validation import check_scalar, invalid_inputs
-from edgeopt.frequency import _rate
+from edgeopt._validation import check_choice, check_scalar, invalid_inputs
+from edgeopt.frequency import _kernels, _rate
 from edgeopt.frequency._methods import bisection
 from edgeopt.frequency._methods._base import BandwidthProblem
 from edgeopt.frequency.bandwidth import TOLERANCE, _devices
 from edgeopt.status import INFEASIBLE, OPTIMAL, SOLVER_ERROR, SolverStats
 
-__all__ = ["EnergyAllocation", "minimize_round_energy"]
+__all__ = ["EnergyAllocation", "minimize_round_energy", "ENERGY_METHODS"]
+
+#: The methods of :func:`minimize_round_energy`.
+ENERGY_METHODS = ("kkt", "cvxpy")
 
 #: Solvers tried in order, with their settings: Clarabel with tolerances tighter than its
 #: defaults (so that the KKT conditions hold closely), Clarabel with its defaults, SCS.
@@ -68,14 +73,17 @@ class EnergyAllocation:
         fastest round: every device at ``f_i^max``, the bandwidth of
         :func:`~edgeopt.frequency.allocate_bandwidth`, and ``round_latency_s`` says how
         long it takes); :data:`~edgeopt.status.SOLVER_ERROR` when every solver failed (the
-        same fastest round, which meets the deadline).
+        same fastest round, which meets the deadline; with ``method="cvxpy"`` only).
     objective : float
         ``energy_j``.
     solve_time_s : float
         Wall-clock seconds of the whole call.
     stats : edgeopt.status.SolverStats
-        ``solver_name`` ``"cvxpy/<solver>"`` (``"bisection/brentq"`` when only the
-        feasibility check ran); ``extra["fastest_round_s"]``: the shortest round possible.
+        ``solver_name`` ``"kkt/illinois"`` or ``"cvxpy/<solver>"`` (``"bisection/newton"``
+        when only the feasibility check ran); ``iterations`` the KKT method's evaluations
+        of ``Σ_i b_i(ν)``; ``extra["fastest_round_s"]``: the shortest round possible;
+        ``extra["band_price"]``: the KKT method's multiplier ``ν`` of ``Σ b_i <= B``
+        (joules per hertz).
     """
 
     frequency_hz: NDArray[np.float64]
@@ -149,6 +157,7 @@ def minimize_round_energy(
     noise_psd_w_per_hz: Any,
     total_bandwidth_hz: float,
     deadline_s: float,
+    method: str = "kkt",
 ) -> EnergyAllocation:
     r"""CPU frequencies and a bandwidth split of least energy for a round with a deadline.
 
@@ -161,12 +170,24 @@ def minimize_round_energy(
        f_i \le f_i^{max},
 
     with ``r_i(b) = b log2(1 + p_i g_i/(N0 b))``, a convex program (the upload time is a
-    variable ``q_i`` with ``L_i / q_i <= r_i(b_i) = −rel_entr(b_i, b_i + a_i)/ln 2``),
-    solved by CVXPY with Clarabel (SCS as fallback) on a scaled DPP form built once per
-    number of devices.  First the fastest possible round (every ``f_i = f_i^max``, the
-    bandwidth of :func:`~edgeopt.frequency.allocate_bandwidth`) is computed exactly; a
-    deadline shorter than it is infeasible, and a deadline equal to it (within
-    :data:`~edgeopt.frequency.TOLERANCE`) has that round as its only solution.
+    variable ``q_i`` with ``L_i / q_i <= r_i(b_i) = −rel_entr(b_i, b_i + a_i)/ln 2``).
+    First the fastest possible round (every ``f_i = f_i^max``, the bandwidth of
+    :func:`~edgeopt.frequency.allocate_bandwidth`) is computed exactly; a deadline shorter
+    than it is infeasible, and a deadline equal to it (within
+    :data:`~edgeopt.frequency.TOLERANCE`) has that round as its only solution.  Otherwise:
+
+    * ``method="kkt"`` (default): exact, from the KKT conditions.  Given ``b_i`` the
+      deadline binds, ``f_i = C_i/(D − L_i/r_i(b_i))``, so device ``i``'s energy
+      ``E_i(b_i)`` is convex and decreasing on ``b_i >= b_i^min`` (where ``f_i = f_i^max``);
+      at the optimum ``b_i = max(b_i^min, (−E_i')^{-1}(ν))`` with
+      ``−E_i'(b) = (2κ_i f_i³ + p_i) L_i r_i'(b)/r_i(b)²``, and the band's price ``ν`` is
+      the root of ``Σ_i b_i(ν) = B``.  Both one-dimensional searches (on ``ln ν`` and
+      each ``ln b_i``) use the Illinois variant of regula falsi, in one compiled call.
+    * ``method="cvxpy"``: the convex program, by CVXPY with Clarabel (SCS as fallback)
+      on a scaled DPP form built once per number of devices.  At deadlines far looser
+      than the fastest round the computation energy ``κ_i C_i f_i²`` falls many orders of
+      magnitude below the upload energy and the solvers may stop short of their
+      tolerances; that is reported as :data:`~edgeopt.status.SOLVER_ERROR`.
 
     Parameters
     ----------
@@ -188,6 +209,8 @@ def minimize_round_energy(
         The band ``B`` (hertz).
     deadline_s : float > 0
         The round's deadline ``D`` (seconds).
+    method : {"kkt", "cvxpy"}
+        See above.
 
     Returns
     -------
@@ -196,7 +219,8 @@ def minimize_round_energy(
     Raises
     ------
     InvalidInputError
-        Non-positive or non-finite inputs; shapes that do not broadcast to one ``(K,)``.
+        Non-positive or non-finite inputs; shapes that do not broadcast to one ``(K,)``;
+        unknown method.
 
     References
     ----------
@@ -218,10 +242,14 @@ def minimize_round_energy(
     ('optimal', True)
     >>> res.frequency_hz.round(-6).tolist(), round(res.energy_j, 3)
     ([357000000.0, 712000000.0], 0.153)
+    >>> cvx = minimize_round_energy(1e6, deadline_s=3.0, method="cvxpy", **kw)
+    >>> cvx.status, round(cvx.energy_j, 3)
+    ('optimal', 0.153)
     >>> minimize_round_energy(1e6, deadline_s=1.0, **kw).status  # faster than possible
     'infeasible'
     """
     start = time.perf_counter()
+    check_choice(method, "method", ENERGY_METHODS)
     arr = _devices(
         payload_bits=payload_bits,
         cycles=cycles,
@@ -272,6 +300,14 @@ def minimize_round_energy(
         return result(f_max.copy(), fastest.bandwidth_hz, INFEASIBLE, fastest.solver_name, 1)
     if deadline <= fastest_s * (1.0 + TOLERANCE):
         return result(f_max.copy(), fastest.bandwidth_hz, OPTIMAL, fastest.solver_name, 1)
+    if method == "kkt":
+        f, b, nu, evals = _kernels.round_energy(
+            payload, cyc, arr["kappa"], f_max, arr["power_w"], a, total, deadline
+        )
+        extra["band_price"] = nu
+        if np.all(np.isfinite(f) & (f > 0)) and np.all(np.isfinite(b) & (b > 0)):
+            return result(f, b, OPTIMAL, "kkt/illinois", evals)
+        return result(f_max.copy(), fastest.bandwidth_hz, SOLVER_ERROR, "kkt/illinois", evals)
     prog = _program(k)
     f_ref = np.minimum(f_max, 2.0 * cyc / deadline)
     e_ref = arr["kappa"] * cyc * f_ref**2
