@@ -19,10 +19,11 @@ from edgeopt.system import normalized_system
 class Scripted:
     """Returns the given τ's in order and records every RoundStats it is handed."""
 
-    def __init__(self, taus, initial_tau=1, needs_estimates=False, eta=None):
+    def __init__(self, taus, initial_tau=1, needs_estimates=False, eta=None, samples=None):
         self.script = list(taus)
         self.initial_tau = initial_tau
         self.needs_estimates = needs_estimates
+        self.estimation_samples = samples
         if eta is not None:
             self.eta = eta
         self.reset()
@@ -106,9 +107,10 @@ def _hand_estimates(seed, k, lr):
     return ds, parts
 
 
-def test_loop_estimates_match_per_client_autograd():
+@pytest.mark.parametrize("samples", [None, 7])
+def test_loop_estimates_match_per_client_autograd(samples):
     k, lr, seed = 3, 0.5, 11
-    ctl = Scripted([0], needs_estimates=True)
+    ctl = Scripted([0], needs_estimates=True, samples=samples)
     hist = run_fedavg(
         data="digits",
         model="logistic",
@@ -133,11 +135,12 @@ def test_loop_estimates_match_per_client_autograd():
                 p.copy_(torch.as_tensor(flat[start : start + p.numel()]).reshape(p.shape))
                 start += p.numel()
 
-    def loss_grad(flat, i):
+    def loss_grad(flat, i, rows=None):
         load(flat)
         net.zero_grad()
-        x = torch.as_tensor(ds.x_train[parts[i]])
-        y = torch.as_tensor(ds.y_train[parts[i]])
+        idx = parts[i] if rows is None else parts[i][rows]
+        x = torch.as_tensor(ds.x_train[idx])
+        y = torch.as_tensor(ds.y_train[idx])
         loss = torch.nn.functional.cross_entropy(net(x), y)
         loss.backward()
         g = torch.cat([dict(net.named_parameters())[n].grad.reshape(-1) for n in names])
@@ -148,10 +151,14 @@ def test_loop_estimates_match_per_client_autograd():
     sizes = np.array([len(p) for p in parts], dtype=float)
     w = sum(n * wi for n, wi in zip(sizes, local, strict=True)) / sizes.sum()
     np.testing.assert_allclose(hist.final_parameters, w, rtol=1e-5, atol=1e-6)
+    # the estimates' samples: all, or `samples` evenly spaced rows of each device's data
+    used = sizes if samples is None else np.minimum(sizes, samples)
     betas, rhos, grads_w = [], [], []
     for i in range(k):
-        fl, gl = loss_grad(local[i], i)
-        fw, gw = loss_grad(hist.final_parameters, i)
+        n_i, d_i = int(used[i]), len(parts[i])
+        rows = None if samples is None else np.arange(n_i) * d_i // n_i
+        fl, gl = loss_grad(local[i], i, rows)
+        fw, gw = loss_grad(hist.final_parameters, i, rows)
         dist = np.linalg.norm(local[i] - hist.final_parameters)
         betas.append(np.linalg.norm(gl - gw) / dist)
         rhos.append(abs(fl - fw) / dist)
@@ -164,10 +171,10 @@ def test_loop_estimates_match_per_client_autograd():
     assert est.beta == pytest.approx(float(wts @ betas), rel=2e-3)
     assert est.rho == pytest.approx(float(wts @ rhos), rel=2e-3)
     assert est.delta == pytest.approx(float(delta), rel=2e-3)
-    # the estimation pass is charged: two passes over D_i samples at 6d cycles, 1 GHz
+    # the estimation pass is charged: two passes over its samples at 6d cycles, 1 GHz
     cycles = 6.0 * hist.info["dim"]
-    want_s = np.max(2 * sizes * cycles / 1e9)
-    want_j = np.sum(1e-28 * cycles * 2 * sizes * 1e18)
+    want_s = np.max(2 * used * cycles / 1e9)
+    want_j = np.sum(1e-28 * cycles * 2 * used * 1e18)
     assert hist.estimation_latency_s[0] == pytest.approx(want_s, rel=1e-12)
     assert hist.estimation_energy_j[0] == pytest.approx(want_j, rel=1e-12)
     train_s = np.max(sizes * cycles / 1e9)  # τ = 1 full-batch step

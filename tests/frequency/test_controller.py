@@ -197,11 +197,19 @@ def test_reset_forgets_the_run():
         ({"tau_max": 0}, "tau_max"),
         ({"initial_tau": 0}, "initial_tau"),
         ({"initial_tau": 200}, "initial_tau"),
+        ({"estimation_samples": 0}, "estimation_samples"),
+        ({"estimation_samples": 4.0}, "estimation_samples"),
     ],
 )
 def test_bad_controller_input(kw, name):
     with pytest.raises(InvalidInputError, match=name):
         AdaptiveTauController(**{"budget": 10.0, "phi": 0.05, "eta": 0.1, **kw})
+
+
+def test_estimation_samples_default_is_the_whole_data():
+    assert AdaptiveTauController(budget=10.0, phi=0.05, eta=0.1).estimation_samples is None
+    ctl = AdaptiveTauController(budget=10.0, phi=0.05, eta=0.1, estimation_samples=8)
+    assert ctl.estimation_samples == 8
 
 
 def test_budget_spent_by_the_first_round_stops():

@@ -229,19 +229,30 @@ def _estimate(
     sizes: NDArray[np.int64],
     selected: NDArray[np.bool_],
     run_system: System,
+    subset: int | None = None,
 ) -> tuple[Any, float, float]:
     """The τ controller's estimates over the aggregated devices, and their compute cost.
 
-    Each aggregated device evaluates its loss and gradient on its whole data at its local
-    model and at the new global model: two passes over ``D_i`` samples, charged with the
-    system's compute model (the slowest device's time, every device's energy).
+    Each aggregated device evaluates its loss and gradient at its local model and at the
+    new global model, on its whole data (``subset`` None) or on a fixed subset of
+    ``min(subset, D_i)`` evenly spaced samples: two passes, charged with the system's
+    compute model (the slowest device's time, every device's energy).  The estimates
+    weight the devices by their data sizes ``D_i`` in both cases.
     """
+    used = sizes
+    if subset is not None:  # the same evenly spaced rows of each device in every round
+        used = np.minimum(sizes, subset)
+        cols = np.arange(int(used.max()))
+        pick = np.minimum((cols[None, :] * sizes[:, None]) // used[:, None], sizes[:, None] - 1)
+        index = torch.as_tensor(pick, device=xs.device)
+        xs = torch.gather(xs, 1, index[..., None].expand(-1, -1, xs.shape[2]))
+        ys = torch.gather(ys, 1, index)
     rows = torch.as_tensor(np.flatnonzero(selected), device=xs.device)
     n = int(rows.numel())
     at_local = {name: p[rows] for name, p in local.items()}
     at_global = {name: p[None].expand(n, *p.shape) for name, p in global_params.items()}
-    loss_l, grad_l = local_objectives(net, at_local, xs[rows], ys[rows], sizes[selected])
-    loss_g, grad_g = local_objectives(net, at_global, xs[rows], ys[rows], sizes[selected])
+    loss_l, grad_l = local_objectives(net, at_local, xs[rows], ys[rows], used[selected])
+    loss_g, grad_g = local_objectives(net, at_global, xs[rows], ys[rows], used[selected])
     estimates = estimate_constants(
         local_params=_flat(at_local, batch=True).detach().double().cpu().numpy(),
         global_params=_flat(global_params, batch=False).detach().double().cpu().numpy(),
@@ -251,7 +262,7 @@ def _estimate(
         global_grad=grad_g,
         data_sizes=sizes[selected],
     )
-    samples = np.where(selected, 2.0 * sizes, 0.0)
+    samples = np.where(selected, 2.0 * used, 0.0)
     est_s = float(np.max(run_system.compute_time_s(samples)))
     est_j = float(np.sum(run_system.compute_energy_j(samples)))
     return estimates, est_s, est_j
@@ -343,17 +354,19 @@ def run_fedavg(
         Local SGD steps per round, or a controller of them such as
         :class:`edgeopt.frequency.AdaptiveTauController`: an object with ``initial_tau``
         (the first round's count), ``next_tau(stats) -> int`` and optionally ``reset()``,
-        ``eta`` (which must equal ``lr``) and ``needs_estimates``.  After each aggregation
-        the loop calls ``next_tau`` with an :class:`edgeopt.frequency.RoundStats` (the
-        round's ``τ``, the cost of one local step -- the slowest participant's time and
-        all participants' energy --, the rest of the round's cost, the time and energy
-        spent so far, and, when ``needs_estimates`` is true, the estimates of
+        ``eta`` (which must equal ``lr``), ``needs_estimates`` and ``estimation_samples``.
+        After each aggregation the loop calls ``next_tau`` with an
+        :class:`edgeopt.frequency.RoundStats` (the round's ``τ``, the cost of one local
+        step -- the slowest participant's time and all participants' energy --, the rest
+        of the round's cost, the time and energy spent so far, and, when
+        ``needs_estimates`` is true, the estimates of
         :func:`edgeopt.frequency.estimate_constants` over the aggregated devices); the
         returned count is the next round's ``τ``, and ``0`` stops the run (its budget
         spent).  The estimates need each aggregated device's loss and gradient on its
-        whole data at its local model and at the new global model: two passes over its
-        ``D_i`` samples, charged to the round as computation (the slowest device's time,
-        all devices' energy; ``History.estimation_latency_s``).
+        whole data (or, with ``estimation_samples = n``, on a fixed subset of
+        ``min(n, D_i)`` evenly spaced samples of it) at its local model and at the new
+        global model: two passes over those samples, charged to the round as computation
+        (the slowest device's time, all devices' energy; ``History.estimation_latency_s``).
     lr : float > 0
     batch_size : int >= 1 or None
         Mini-batch size; a client with fewer samples uses all of them; ``None`` means full
@@ -502,6 +515,9 @@ def run_fedavg(
     sample_participants = _sampler(policy, k, streams["participation"])
     aggregation.reset(k, dim, dev)
     wants_estimates = controller is not None and bool(getattr(controller, "needs_estimates", False))
+    subset = getattr(controller, "estimation_samples", None)
+    if subset is not None:
+        subset = check_int(subset, "local_steps.estimation_samples")
     spent_s = spent_j = 0.0
 
     acc0, _ = _evaluate(net, global_params, x_test, y_test)
@@ -572,7 +588,7 @@ def run_fedavg(
         estimates = None
         if wants_estimates and selected.any():
             estimates, est_s, est_j = _estimate(
-                net, local, global_params, xs, ys, sizes, selected, run_system
+                net, local, global_params, xs, ys, sizes, selected, run_system, subset
             )
         round_s, round_j = out.round_latency_s + est_s, out.energy_j + est_j
         rec["acc"].append(acc)

@@ -211,12 +211,18 @@ class AdaptiveTauController:
         Largest ``τ`` (default 100).
     initial_tau : int >= 1
         ``τ`` of the first round (default 1).
+    estimation_samples : int >= 1 or None
+        Samples per device for the estimates: ``None`` (default) evaluates each device's
+        loss and gradient on its whole data, ``n`` on a fixed subset of ``min(n, D_i)``
+        of its samples (evenly spaced, the same in every round), which makes the
+        estimation pass that the budget pays for cost ``2 min(n, D_i)`` samples instead
+        of ``2 D_i``.
 
     Raises
     ------
     InvalidInputError
         Non-positive budget, ``φ``, ``η``; unknown resource; ``τ_max < 1``; an initial
-        ``τ`` outside ``1 … τ_max``.
+        ``τ`` outside ``1 … τ_max``; ``estimation_samples < 1``.
 
     References
     ----------
@@ -248,12 +254,18 @@ class AdaptiveTauController:
         eta: float,
         tau_max: int = 100,
         initial_tau: int = 1,
+        estimation_samples: int | None = None,
     ) -> None:
         self.budget = _budget(budget)
         self.phi = check_scalar(phi, "phi", positive=True)
         self.eta = check_scalar(eta, "eta", positive=True)
         self.tau_max = check_int(tau_max, "tau_max")
         self.initial_tau = check_int(initial_tau, "initial_tau", max_value=self.tau_max)
+        self.estimation_samples = (
+            None
+            if estimation_samples is None
+            else check_int(estimation_samples, "estimation_samples")
+        )
         self.reset()
 
     def reset(self) -> None:
