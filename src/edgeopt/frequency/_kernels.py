@@ -238,27 +238,53 @@ def _device_energy_bandwidth(
     power: float,
     a: float,
     deadline: float,
+    guess: float,
 ) -> float:  # pragma: no cover - numba
     """``ln b`` with ``−E'(b) = ν`` (``x_min = ln b_min`` where ``−E'(b_min) <= ν``).
 
     ``−E'`` decreases in ``b`` (``E`` is convex) and is close to a power of ``b``, so the
     root of ``ln(−E'(e^x)) − ln ν`` is searched on ``x`` by the Illinois variant of regula
-    falsi in a bracket grown from ``x_min``.
+    falsi, in a bracket grown from ``guess`` (a previous root) when it is above ``x_min``,
+    from ``x_min`` otherwise.
     """
     fa = _log_energy_slope(x_min, payload, cycles, kappa, power, a, deadline) - log_nu
     if not fa > 0.0:
         return x_min
     xa = x_min
     width = 0.5
-    xb = x_min + width
-    fb = _log_energy_slope(xb, payload, cycles, kappa, power, a, deadline) - log_nu
-    for _ in range(200):
-        if fb <= 0.0:
-            break
-        xa, fa = xb, fb
-        width *= 2.0
-        xb = xa + width
+    start = x_min
+    if guess > x_min:
+        f0 = _log_energy_slope(guess, payload, cycles, kappa, power, a, deadline) - log_nu
+        width = 0.01
+        if f0 > 0.0:
+            xa, fa = guess, f0
+            start = guess
+        else:
+            # The root is in [x_min, guess]: grow a bracket down from guess.
+            xb, fb = guess, f0
+            for _ in range(200):
+                if f0 == 0.0:
+                    return guess
+                lo = max(x_min, guess - width)
+                if lo == x_min:
+                    break
+                flo = _log_energy_slope(lo, payload, cycles, kappa, power, a, deadline) - log_nu
+                if flo > 0.0:
+                    xa, fa = lo, flo
+                    break
+                xb, fb = lo, flo
+                width *= 2.0
+            start = math.nan
+    if start == start:  # grow a bracket up from start
+        xb = start + width
         fb = _log_energy_slope(xb, payload, cycles, kappa, power, a, deadline) - log_nu
+        for _ in range(200):
+            if fb <= 0.0:
+                break
+            xa, fa = xb, fb
+            width *= 2.0
+            xb = xa + width
+            fb = _log_energy_slope(xb, payload, cycles, kappa, power, a, deadline) - log_nu
     if fb == 0.0:
         return xb
     side = 0
@@ -297,12 +323,21 @@ def _energy_bandwidths(
     deadline: float,
     b: np.ndarray,
 ) -> float:  # pragma: no cover - numba
-    """Fill ``b`` with every device's bandwidth at the price ``ν``; return ``Σ b``."""
+    """Fill ``b`` with every device's bandwidth at the price ``ν`` (its entries on entry
+    are the starting guesses); return ``Σ b``."""
     total = 0.0
     for i in range(b.size):
         b[i] = math.exp(
             _device_energy_bandwidth(
-                log_nu, x_min[i], payload[i], cycles[i], kappa[i], power[i], a[i], deadline
+                log_nu,
+                x_min[i],
+                payload[i],
+                cycles[i],
+                kappa[i],
+                power[i],
+                a[i],
+                deadline,
+                math.log(b[i]),
             )
         )
         total += b[i]
@@ -338,6 +373,7 @@ def round_energy(
     for i in range(k):
         q_max = deadline - cycles[i] / max_freq[i]
         x_min[i] = math.log(_inverse(payload[i] / q_max, a[i]))
+        b[i] = math.exp(x_min[i])
         y_hi = max(
             y_hi,
             _log_energy_slope(x_min[i], payload[i], cycles[i], kappa[i], power[i], a[i], deadline),
