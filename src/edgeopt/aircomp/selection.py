@@ -280,9 +280,10 @@ def select_devices(
     Cost in ``K`` devices and ``N`` antennas: ``"fast"`` about ``O(K N log K)`` (SCA runs
     grow about logarithmically in ``K``, each ``O(K N)`` per iteration, never a ``K x K``
     matrix); ``"all"`` ``O(restarts K N)``; ``"eig"`` ``O(K N^2)`` per dropped device;
-    ``"dc"`` ``O(log K)`` semidefinite programs and ``"sdr"`` up to ``O(K)`` (one or two
-    per prefix scanned), each with at most ``K`` constraints and a ``2N x 2N`` cone (see the
-    performance page).  Ctrl-C stops any call within about a
+    ``"dc"`` and ``"sdr"`` ``O(log K)`` semidefinite programs (bisections and galloping
+    steps), each with at most ``K`` constraints and a ``2N x 2N`` cone, plus max-min SCA
+    runs of ``O(K N)`` per iteration (see the performance page).  Ctrl-C stops any call
+    within about a
     second (``KeyboardInterrupt``).
 
     Returns

@@ -13,6 +13,7 @@ from edgeopt._validation import OptionSchema, check_choice, check_int, check_sca
 from edgeopt.aircomp import _kernels
 from edgeopt.aircomp._methods import fast
 from edgeopt.aircomp._methods._base import (
+    FEASIBILITY_TOL,
     SCA_INNER,
     SCA_OUTER,
     Lifted,
@@ -69,6 +70,14 @@ def select_dc(
     then, by bisection, the largest prefix for which the DC rank-one program
     (:func:`rank_one_dc`) yields a beamformer, and adds back the devices that still fit.
     Only the servable devices (``||g_i|| >= 1``) enter the programs.
+
+    Cost: ``O(log K)`` semidefinite programs (bisection over ``k`` in step 1, at most
+    ``max_inner`` programs per ``k``; two bisections over prefixes in step 2, at most
+    ``max_rank_iter`` programs per prefix tested), each an interior-point solve on at most
+    ``K`` rows (a working set, see :class:`~edgeopt.aircomp._sdp.ClarabelBackend`) and the
+    ``N (2N + 1)`` entries of the lifted ``2N x 2N`` matrix, about ``O(r N^4 + N^6)`` per
+    interior-point iteration on ``r`` rows; plus the greedy start and max-min SCA runs of
+    ``O(K N)`` per iteration.
 
     Parameters
     ----------
@@ -157,8 +166,10 @@ def sparsity_dc(
     ``l1`` relaxation; ``k`` succeeds when the sparsity part ``||x||_1 - |||x|||_k`` reaches
     zero.  The paper scans ``k = 0, 1, ...`` up to the first success (``O(K)`` values);
     here the smallest successful ``k`` is found by bisection over ``[0, k_hi]``
-    (``O(log K)`` values), ``k_hi`` the number of devices the greedy warm start leaves
-    out (a sparsity that is known to be achievable).
+    (``O(log K)`` values), ``k_hi`` the smaller of the number of devices the greedy warm
+    start leaves out and the number of non-zero slacks of the ``l1`` relaxation (both
+    sparsities known to be achievable: at ``k`` equal to the latter the ``l1`` slacks
+    already have no sparsity gap).
     The iteration starts from the ``l1`` relaxation; if its slacks are already zero, every
     device passes the relaxation and its solution (feasible for the whole set) is handed to
     step 2 instead of iterating on the rank alone here.
@@ -198,6 +209,7 @@ def sparsity_dc(
     # the smallest k whose DC iteration reaches ||x||_1 = |||x|||_k, by bisection over
     # [0, k_hi] (treated as monotone in k), each k started from the l1 relaxation
     hi = k_dev if k_hi is None else min(max(k_hi, 0), k_dev)
+    hi = min(hi, int(np.sum(x0 > FEASIBILITY_TOL)))
     lo = 0
     best_x = x0
     ok, xk = attempt(hi)
