@@ -128,7 +128,7 @@ def round_time(
     s = _demand_slope(t, payload, compute, a, u, du, 0.0, b, db)
     evals = 1
     its = 0
-    if not s < total * (1.0 - 1e-15):  # the equal split is optimal (K = 1, equal devices)
+    if k == 1 or not s < total * (1.0 - 1e-15):  # the equal split is optimal
         b[:] = share
         return t_eq, b, 0, evals
     bisect = False
