@@ -73,7 +73,8 @@ class EnergyAllocation:
         fastest round: every device at ``f_i^max``, the bandwidth of
         :func:`~edgeopt.frequency.allocate_bandwidth`, and ``round_latency_s`` says how
         long it takes); :data:`~edgeopt.status.SOLVER_ERROR` when every solver failed (the
-        same fastest round, which meets the deadline; with ``method="cvxpy"`` only).
+        same fastest round, which meets the deadline; the KKT method reports it only for a
+        non-finite answer).
     objective : float
         ``energy_j``.
     solve_time_s : float
@@ -230,7 +231,11 @@ def minimize_round_energy(
     FDMA upload energy ``p L / r``; Z. Yang, M. Chen, W. Saad, C. S. Hong and
     M. Shikh-Bahaei, "Energy efficient federated learning over wireless communication
     networks," IEEE Trans. Wireless Commun., 20(3):1935–1949, 2021,
-    doi:10.1109/TWC.2020.3037554, problem (12) (the same trade-off with a deadline).
+    doi:10.1109/TWC.2020.3037554, problem (12) (the same trade-off with a deadline);
+    S. Boyd and L. Vandenberghe, *Convex Optimization*, Cambridge University Press, 2004,
+    §5.5.3 (the KKT conditions of the ``"kkt"`` method); M. Dowell and P. Jarratt, "A
+    modified regula falsi method for computing the root of an equation," BIT 11:168–174,
+    1971, doi:10.1007/BF01934364 (the Illinois method of its searches).
 
     Examples
     --------
