@@ -130,10 +130,11 @@ def run_fast(G: np.ndarray, outer: int = 30, inner: int = 40, runs: int = 1 << 3
     k, n = G.shape
     active, servable = np.zeros(k, dtype=bool), np.zeros(k, dtype=bool)
     m, order, state = np.zeros(n, dtype=complex), np.zeros(k, dtype=np.int64), np.zeros(8, np.int64)
+    weights = np.zeros(k)
     _kernels.fast_init(G, active, m, servable, state)
     while state[0] != _kernels.DONE:
         _kernels.fast_advance(
-            G, active, m, servable, order, state, runs, outer, inner, 0.25, True, 16
+            G, active, m, servable, order, weights, state, runs, outer, inner, 0.25, True, 16, 2
         )
     return active, m, int(state[1])
 
@@ -355,3 +356,52 @@ def test_fast_kernel_on_large_sets_serves_its_selection() -> None:
     assert runs >= 1 and active.sum() > 3000 * np.exp(-1)  # above the random beamformer
     assert margins_ref(G[active], m).min() >= 1.0
     np.testing.assert_array_equal(run_fast(G, runs=3)[0], active)  # cut into calls
+
+
+def _wolfe(P: np.ndarray, gap: float = 1e-12):
+    nw, d = P.shape
+    cm = d + 2
+    R, cor, lam, x = np.zeros((cm, cm)), np.zeros(cm, np.int64), np.zeros(cm), np.zeros(d)
+    j0 = int(np.argmin(np.sum(P**2, axis=1)))
+    cor[0], lam[0], R[0, 0] = j0, 1.0, np.sqrt(1.0 + P[j0] @ P[j0])
+    c = _kernels.min_norm_wolfe(P, nw, cor, lam, 1, R, x, gap, 50 * d)
+    return x, cor[:c], lam[:c]
+
+
+@pytest.mark.parametrize(
+    ("nw", "d", "shift"),
+    [(10, 4, 0.0), (50, 12, 0.7), (200, 24, 0.0), (129, 128, 0.7), (40, 3, 0.3)],
+)
+def test_wolfe_min_norm_point_matches_the_qp_optimum(nw: int, d: int, shift: float) -> None:
+    rng = np.random.default_rng(nw + d)
+    P = rng.standard_normal((nw, d)) + shift
+    x, cor, lam = _wolfe(P)
+    a = cp.Variable(nw)
+    cp.Problem(cp.Minimize(cp.sum_squares(P.T @ a)), [a >= 0, cp.sum(a) == 1]).solve(
+        solver="CLARABEL"
+    )
+    opt = float(np.sum((P.T @ a.value) ** 2))
+    # x is a convex combination of the rows (weights >= 0, sum 1) and has the optimal norm
+    assert np.all(lam > 0) and np.isclose(lam.sum(), 1.0)
+    np.testing.assert_allclose(x, P[cor].T @ lam, atol=1e-12)
+    assert x @ x <= opt + 1e-7 * max(opt, 1.0)
+    assert x @ x >= opt - 1e-6 * max(opt, 1.0) - 1e-9
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_warm_sca_is_monotone_and_matches_the_working_set_one(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for k, n in ((200, 4), (400, 16)):
+        G = cn(rng, (k, n)) * 1.5
+        m0 = dominant_ref(G)
+        wt = np.zeros(k)
+        m, best = _kernels.maxmin_sca_warm(G, m0, 30, 40, np.inf, wt)
+        assert np.isclose(margins_ref(G, m).min(), best, rtol=1e-9)
+        assert best >= margins_ref(G, m0).min()  # monotone
+        # the weights are those of the last min-norm point: a convex combination
+        assert np.all(wt >= 0) and np.isclose(wt.sum(), 1.0) and np.count_nonzero(wt) <= 2 * n + 1
+        _, best_ws = _kernels.maxmin_sca(G, m0, 30, 40)
+        assert best >= 0.95 * best_ws
+        # warm-started from its own weights and beamformer it does not get worse
+        _, again = _kernels.maxmin_sca_warm(G, m, 30, 40, np.inf, wt)
+        assert again >= best * (1 - 1e-12)

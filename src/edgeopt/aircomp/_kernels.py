@@ -418,6 +418,378 @@ def _maxmin_ws(
     return m, best
 
 
+#: The Wolfe min-norm iteration stops after at most this many added points per
+#: real dimension of the beamformer (``2 N``); it usually stops far earlier, by the gap.
+WOLFE_MAJOR_PER_DIM = 4
+#: Relative pivot below which a point is taken as affinely dependent on the corral.
+WOLFE_PIVOT = 1e-10
+#: Rounds of the working-set check of the warm-started max-min SCA.
+WARM_ROUNDS = 6
+
+
+@njit(cache=True)
+def _corral_weights(R: np.ndarray, c: int, out: np.ndarray) -> None:  # pragma: no cover
+    """Affine minimizer of the corral: ``out[:c]`` solves ``R^T R a = 1`` scaled to sum 1
+    (``R^T R = 1 1^T + P_C P_C^T``, so ``a`` minimizes ``||P_C^T a||`` over ``sum a = 1``)."""
+    for i in range(c):
+        acc = 1.0
+        for k in range(i):
+            acc -= R[k, i] * out[k]
+        out[i] = acc / R[i, i]
+    for i in range(c - 1, -1, -1):
+        acc = out[i]
+        for k in range(i + 1, c):
+            acc -= R[i, k] * out[k]
+        out[i] = acc / R[i, i]
+    tot = 0.0
+    for i in range(c):
+        tot += out[i]
+    for i in range(c):
+        out[i] /= tot
+
+
+@njit(cache=True)
+def _corral_add(
+    R: np.ndarray, c: int, P: np.ndarray, cor: np.ndarray, j: int
+) -> bool:  # pragma: no cover - numba
+    """Append point ``P[j]`` to the Cholesky factor ``R`` of the corral ``cor[:c]``
+    (``O(c d + c^2)``); ``False`` (nothing changed) if it is affinely dependent on it."""
+    d = P.shape[1]
+    nj = 1.0
+    for t in range(d):
+        nj += P[j, t] * P[j, t]
+    ss = 0.0
+    for i in range(c):
+        acc = 1.0
+        pi = cor[i]
+        for t in range(d):
+            acc += P[pi, t] * P[j, t]
+        for k in range(i):
+            acc -= R[k, i] * R[k, c]
+        R[i, c] = acc / R[i, i]
+        ss += R[i, c] * R[i, c]
+    rho2 = nj - ss
+    if rho2 <= WOLFE_PIVOT * nj:
+        return False
+    R[c, c] = np.sqrt(rho2)
+    for k in range(c):
+        R[c, k] = 0.0
+    return True
+
+
+@njit(cache=True)
+def _corral_delete(
+    R: np.ndarray, c: int, k: int, cor: np.ndarray, lam: np.ndarray
+) -> None:  # pragma: no cover - numba
+    """Remove member ``k`` of the corral: shift its column out of ``R`` and restore the
+    triangle by Givens rotations (``O(c^2)``)."""
+    for col in range(k, c - 1):
+        for r in range(c):
+            R[r, col] = R[r, col + 1]
+        cor[col] = cor[col + 1]
+        lam[col] = lam[col + 1]
+    for col in range(k, c - 1):
+        a = R[col, col]
+        b = R[col + 1, col]
+        h = np.hypot(a, b)
+        cs = a / h
+        sn = b / h
+        for jj in range(col, c - 1):
+            t1 = R[col, jj]
+            t2 = R[col + 1, jj]
+            R[col, jj] = cs * t1 + sn * t2
+            R[col + 1, jj] = -sn * t1 + cs * t2
+    for jj in range(c):
+        R[c - 1, jj] = 0.0
+        R[jj, c - 1] = 0.0
+
+
+@njit(cache=True)
+def _corral_minor(
+    R: np.ndarray, c: int, cor: np.ndarray, lam: np.ndarray, alpha: np.ndarray
+) -> int:  # pragma: no cover - numba
+    """Wolfe's minor cycles: move the weights ``lam`` towards the affine minimizer of the
+    corral, dropping the members whose weight reaches 0, until that minimizer has positive
+    weights.  Returns the new corral size."""
+    while c > 0:
+        _corral_weights(R, c, alpha)
+        ok = True
+        for i in range(c):
+            if not alpha[i] > 1e-14:
+                ok = False
+                break
+        if ok:
+            for i in range(c):
+                lam[i] = alpha[i]
+            return c
+        theta = 1.0
+        kmin = -1
+        for i in range(c):
+            if not alpha[i] > 1e-14:
+                den = lam[i] - alpha[i]
+                th = lam[i] / den if den > 0 else 0.0
+                if th < theta:
+                    theta = th
+                    kmin = i
+        for i in range(c):
+            lam[i] = theta * alpha[i] + (1.0 - theta) * lam[i]
+        if kmin >= 0:
+            lam[kmin] = 0.0
+        i = c - 1
+        while i >= 0:
+            if lam[i] <= 1e-14:
+                _corral_delete(R, c, i, cor, lam)
+                c -= 1
+            i -= 1
+        tot = 0.0
+        for i in range(c):
+            tot += lam[i]
+        if not tot > 0.0:
+            return 0
+        for i in range(c):
+            lam[i] /= tot
+    return c
+
+
+@njit(cache=True)
+def min_norm_wolfe(
+    P: np.ndarray,
+    nw: int,
+    cor: np.ndarray,
+    lam: np.ndarray,
+    c: int,
+    R: np.ndarray,
+    x: np.ndarray,
+    gap: float,
+    max_major: int,
+) -> int:  # pragma: no cover - numba
+    """Min-norm point of the convex hull of the rows ``P[:nw]`` (real, ``d`` columns) by
+    Wolfe's method, resumed from the corral ``cor[:c]`` with weights ``lam[:c]`` (convex)
+    and the Cholesky factor ``R`` of ``1 1^T + P_C P_C^T``.
+
+    Each major cycle adds the point that minimizes ``<p, x>`` (``O(nw d)``) and updates
+    ``R`` (``O(c d + c^2)``); minor cycles drop members (``O(c^2)`` each).  Stops once the
+    Frank-Wolfe gap ``||x||^2 - min_p <p, x>`` is at most ``gap * ||x||^2``, after
+    ``max_major`` added points, or when the best point is affinely dependent on the corral.
+    The point ``x`` (length ``d``) and the corral are written in place; returns ``c``.
+
+    References
+    ----------
+    .. [1] P. Wolfe, "Finding the nearest point in a polytope," Math. Program., vol. 11,
+       pp. 128-149, 1976, DOI 10.1007/BF01580381 (the major and minor cycles).
+    """
+    d = P.shape[1]
+    cm = R.shape[0]
+    alpha = np.empty(cm)
+    inc = np.zeros(nw, dtype=np.bool_)
+    for i in range(c):
+        inc[cor[i]] = True
+    for _ in range(max_major):
+        for t in range(d):
+            x[t] = 0.0
+        for i in range(c):
+            pi = cor[i]
+            for t in range(d):
+                x[t] += lam[i] * P[pi, t]
+        nx2 = 0.0
+        for t in range(d):
+            nx2 += x[t] * x[t]
+        low = np.inf
+        jb = -1
+        for i in range(nw):
+            acc = 0.0
+            for t in range(d):
+                acc += P[i, t] * x[t]
+            if acc < low:
+                low = acc
+                jb = i
+        if c == 0 or nx2 - low <= gap * nx2 or nx2 <= 1e-300 or inc[jb] or c >= cm:
+            break
+        if not _corral_add(R, c, P, cor, jb):
+            break
+        cor[c] = jb
+        lam[c] = 0.0
+        c = _corral_minor(R, c + 1, cor, lam, alpha)
+        for i in range(nw):
+            inc[i] = False
+        for i in range(c):
+            inc[cor[i]] = True
+    for t in range(d):
+        x[t] = 0.0
+    for i in range(c):
+        pi = cor[i]
+        for t in range(d):
+            x[t] += lam[i] * P[pi, t]
+    return c
+
+
+@njit(cache=True)
+def maxmin_sca_warm(
+    G: np.ndarray, m0: np.ndarray, outer: int, inner: int, stop_at: float, wt: np.ndarray
+) -> tuple[np.ndarray, float]:  # pragma: no cover - numba
+    """:func:`maxmin_sca` with each surrogate solved exactly by Wolfe's method
+    (:func:`min_norm_wolfe`), warm-started from the previous min-norm point.
+
+    ``wt`` (length ``S``, in/out) holds the weights of the min-norm point of the last
+    accepted iterate (zeros: a cold start); they seed the corral of the next surrogate and
+    of the next call, so that a run on a slightly changed set (one device more or fewer)
+    starts next to its solution.  Each iteration solves on a working set (the corral, then
+    the ``max(WS_MIN, 2 N)`` smallest margins) and adds the devices that violate the
+    optimality condition of the min-norm point over the whole set, up to ``WARM_ROUNDS``
+    times.  Cost per iteration: ``O(S N)`` for the checks plus ``O(W N + c N + c^2)`` per
+    added point (``c <= 2 N + 1`` corral members), ``O(c^2 N)`` to rebuild the warm corral.
+    Sets of at most ``DENSE_MAX`` devices run :func:`_maxmin_dense` (``inner`` steps).
+    Returns the unit-norm beamformer and its smallest margin.
+    """
+    s, n = G.shape
+    if s <= DENSE_MAX:
+        return _maxmin_dense(G, m0, outer, inner, stop_at)
+    d = 2 * n
+    m = m0 / np.sqrt(np.sum(np.abs(m0) ** 2))
+    c_ip = np.empty(s, dtype=np.complex128)
+    best = _inner_products(G, m, c_ip)
+    w0 = min(s, max(WS_MIN, WS_PER_ANTENNA * n))
+    wadd = max(8, n)
+    P = np.empty((s, d))
+    Wd = np.empty(s, dtype=np.int64)
+    pos = -np.ones(s, dtype=np.int64)
+    ph = np.empty(s, dtype=np.complex128)
+    marg = np.empty(s)
+    cm = d + 2
+    R = np.zeros((cm, cm))
+    cor = np.zeros(cm, dtype=np.int64)
+    lam = np.zeros(cm)
+    alpha = np.zeros(cm)
+    x = np.zeros(d)
+    t_out = np.empty(s)
+    c_new = np.empty(s, dtype=np.complex128)
+    xc = np.empty(n, dtype=np.complex128)
+    for _ in range(outer):
+        if best >= stop_at:
+            break
+        for i in range(s):
+            mag = np.abs(c_ip[i])
+            ph[i] = c_ip[i] / mag if mag > 0 else 1.0 + 0j
+            marg[i] = mag * mag
+        # working set: the warm corral, then the smallest margins
+        nw = 0
+        for i in range(s):
+            if wt[i] > 0.0 and nw < cm:
+                pos[i] = nw
+                Wd[nw] = i
+                nw += 1
+        ncor = nw
+        thr = np.partition(marg, w0 - 1)[w0 - 1]
+        for i in range(s):
+            if pos[i] < 0 and marg[i] < thr and nw < ncor + w0:
+                pos[i] = nw
+                Wd[nw] = i
+                nw += 1
+        for i in range(s):
+            if pos[i] < 0 and marg[i] == thr and nw < ncor + w0:
+                pos[i] = nw
+                Wd[nw] = i
+                nw += 1
+        for r in range(nw):
+            i = Wd[r]
+            cc = np.conj(ph[i])
+            for j in range(n):
+                v = G[i, j] * cc
+                P[r, j] = v.real
+                P[r, n + j] = v.imag
+        c = 0
+        for r in range(ncor):
+            if _corral_add(R, c, P, cor, r):
+                cor[c] = r
+                lam[c] = wt[Wd[r]]
+                c += 1
+        if c == 0:  # cold: the shortest point of the working set
+            r0 = 0
+            short = np.inf
+            for r in range(nw):
+                v = 0.0
+                for t in range(d):
+                    v += P[r, t] * P[r, t]
+                if v < short:
+                    short = v
+                    r0 = r
+            _corral_add(R, 0, P, cor, r0)
+            cor[0] = r0
+            lam[0] = 1.0
+            c = 1
+        else:
+            tot = 0.0
+            for i in range(c):
+                tot += lam[i]
+            for i in range(c):
+                lam[i] /= tot
+            c = _corral_minor(R, c, cor, lam, alpha)
+        for rnd in range(WARM_ROUNDS):
+            c = min_norm_wolfe(P, nw, cor, lam, c, R, x, MIN_NORM_GAP, WOLFE_MAJOR_PER_DIM * d)
+            nx2 = 0.0
+            for t in range(d):
+                nx2 += x[t] * x[t]
+            if nx2 <= 1e-300 or rnd == WARM_ROUNDS - 1:
+                break
+            # optimality of the min-norm point over every device: Re(Gh_i^H x) >= ||x||^2
+            for j in range(n):
+                xc[j] = x[j] + 1j * x[n + j]
+            nv = 0
+            for i in range(s):
+                if pos[i] >= 0:
+                    continue
+                acc = 0j
+                for j in range(n):
+                    acc += np.conj(G[i, j]) * xc[j]
+                val = (ph[i] * acc).real
+                if val < nx2 * (1.0 - 1e-6):
+                    t_out[nv] = val
+                    nv += 1
+            if nv == 0:
+                break
+            limit = np.inf
+            if nv > wadd:
+                limit = np.partition(t_out[:nv], wadd - 1)[wadd - 1]
+            added = 0
+            for i in range(s):
+                if pos[i] >= 0 or added >= wadd:
+                    continue
+                acc = 0j
+                for j in range(n):
+                    acc += np.conj(G[i, j]) * xc[j]
+                val = (ph[i] * acc).real
+                if val < nx2 * (1.0 - 1e-6) and val <= limit:
+                    pos[i] = nw
+                    Wd[nw] = i
+                    cc = np.conj(ph[i])
+                    for j in range(n):
+                        v = G[i, j] * cc
+                        P[nw, j] = v.real
+                        P[nw, n + j] = v.imag
+                    nw += 1
+                    added += 1
+        for r in range(nw):
+            pos[Wd[r]] = -1
+        for j in range(n):
+            xc[j] = x[j] + 1j * x[n + j]
+        nrm = np.sqrt(np.sum(np.abs(xc) ** 2))
+        if nrm <= 1e-300:
+            break
+        cand = xc / nrm
+        new = _inner_products(G, cand, c_new)
+        if new > best * (1.0 + 1e-9):
+            m = cand
+            best = new
+            c_ip[:] = c_new
+            for i in range(s):
+                wt[i] = 0.0
+            for i in range(c):
+                wt[Wd[cor[i]]] = lam[i]
+        else:
+            break
+    return m, best
+
+
 @njit(cache=True)
 def dominant_direction(G: np.ndarray, idx: np.ndarray) -> np.ndarray:  # pragma: no cover
     """Dominant eigenvector of ``sum_{i in idx} g_i g_i^H / ||g_i||^2``."""
@@ -487,6 +859,10 @@ def eig_heuristic(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no
 #: careful as the one-by-one greedy, and cheap at these sizes), in bulk above.
 ONE_AT_A_TIME = 64
 
+#: A bounded drop-phase run (``drop_outer`` SCA iterations) is continued to ``outer``
+#: iterations when its smallest margin reaches this value (the set may be served whole).
+DROP_CONTINUE = 0.5
+
 #: Slots of the integer state of :func:`fast_advance`.
 _PHASE, _RUNS, _PTR, _FAILS, _NORDER = 0, 1, 2, 3, 4
 #: Phases: dropping, preparing the add-back, adding back, done.
@@ -532,6 +908,7 @@ def fast_advance(
     m: np.ndarray,
     servable: np.ndarray,
     order: np.ndarray,
+    weights: np.ndarray,
     state: np.ndarray,
     max_runs: int,
     outer: int,
@@ -539,15 +916,21 @@ def fast_advance(
     drop_fraction: float,
     add_back: bool,
     add_back_tries: int,
+    drop_outer: int,
 ) -> None:  # pragma: no cover - numba
     """Advance the greedy selection by at most ``max_runs`` max-min SCA runs (resumable).
 
-    The whole state lives in the arrays (``active``, ``m``, ``order``, ``state``), so the
-    result does not depend on how the work is cut into calls.  Phases:
+    The whole state lives in the arrays (``active``, ``m``, ``order``, ``weights``,
+    ``state``), so the result does not depend on how the work is cut into calls.  Every
+    run is :func:`maxmin_sca_warm`, warm-started from ``m`` and from the min-norm weights
+    ``weights`` (length ``K``) of the last accepted run.  Phases:
 
-    * ``DROP``: improve ``m`` for the active set by :func:`maxmin_sca` (warm-started);
-      if every margin is at least 1, go on; else drop the ``max(1, floor(drop_fraction *
-      v))`` devices with the smallest margins, ``v`` the number of margins below 1;
+    * ``DROP``: improve ``m`` for the active set; while more than ``ONE_AT_A_TIME``
+      devices are active a run makes at most ``drop_outer`` SCA iterations, continued up
+      to ``outer`` only when its smallest margin reaches ``DROP_CONTINUE`` (the margins
+      below 1, which decide the drop, change little after a few iterations); if every
+      margin is at least 1, go on; else drop the ``max(1, floor(drop_fraction * v))``
+      devices with the smallest margins, ``v`` the number of margins below 1;
     * ``ADD_PREPARE``: every dropped servable device that ``m`` already serves is added
       (exact); the rest are ordered by decreasing margin;
     * ``ADD_BACK`` (if ``add_back``): each in turn is added if the warm-started SCA still
@@ -566,7 +949,14 @@ def fast_advance(
                 state[_PHASE] = DONE
                 break
             Gs = G[idx]
-            cand, best = maxmin_sca(Gs, m, outer, inner, 1.0)
+            ws = weights[idx]
+            if idx.size > ONE_AT_A_TIME and drop_outer < outer:
+                cand, best = maxmin_sca_warm(Gs, m, drop_outer, inner, 1.0, ws)
+                if DROP_CONTINUE <= best < 1.0:
+                    cand, best = maxmin_sca_warm(Gs, cand, outer - drop_outer, inner, 1.0, ws)
+            else:
+                cand, best = maxmin_sca_warm(Gs, m, outer, inner, 1.0, ws)
+            weights[idx] = ws
             m[:] = cand
             state[_RUNS] += 1
             runs += 1
@@ -584,6 +974,7 @@ def fast_advance(
             worst = np.argsort(marg)[:d]
             for r in worst:
                 active[idx[r]] = False
+                weights[idx[r]] = 0.0
         elif phase == ADD_PREPARE:
             cand_idx = np.flatnonzero(servable & ~active)
             md = margins(G[cand_idx], m)
@@ -618,11 +1009,13 @@ def fast_advance(
                 continue
             active[j] = True
             idx = np.flatnonzero(active)
-            cand, best = maxmin_sca(G[idx], m, outer, inner, 1.0)
+            ws = weights[idx]
+            cand, best = maxmin_sca_warm(G[idx], m, outer, inner, 1.0, ws)
             state[_RUNS] += 1
             runs += 1
             if best >= 1.0:
                 m[:] = cand
+                weights[idx] = ws
                 state[_FAILS] = 0
                 for r in range(state[_PTR], state[_NORDER]):
                     i = order[r]
@@ -644,6 +1037,7 @@ def fast_batch(
     m: np.ndarray,
     servable: np.ndarray,
     order: np.ndarray,
+    weights: np.ndarray,
     state: np.ndarray,
     start: bool,
     max_runs: np.ndarray,
@@ -652,6 +1046,7 @@ def fast_batch(
     drop_fraction: float,
     add_back: bool,
     add_back_tries: int,
+    drop_outer: int,
 ) -> None:  # pragma: no cover - numba
     """:func:`fast_init` (if ``start``) and :func:`fast_advance` for every draw ``b`` of the
     ``(B, K, N)`` channels, up to ``max_runs[b]`` SCA runs each, in parallel over draws
@@ -667,6 +1062,7 @@ def fast_batch(
                 m[b],
                 servable[b],
                 order[b],
+                weights[b],
                 state[b],
                 max_runs[b],
                 outer,
@@ -674,6 +1070,7 @@ def fast_batch(
                 drop_fraction,
                 add_back,
                 add_back_tries,
+                drop_outer,
             )
 
 

@@ -271,15 +271,17 @@ def select_devices(
         call and updated between solves; ``"cvxpy"``: the cached CVXPY DPP programs solved
         by Clarabel with SCS as fallback); ``"sdr"``: ``randomizations`` (100), ``backend``;
         ``"fast"``: ``sca_outer`` (30), ``sca_inner``
-        (40), ``drop_fraction`` (0.25), ``add_back`` (True), ``add_back_tries`` (16);
+        (40), ``drop_fraction`` (0.25), ``add_back`` (True), ``add_back_tries`` (16),
+        ``drop_outer`` (2: SCA iterations per bulk drop step);
         ``"all"``: ``restarts`` (8).  Every method: ``time_limit_s`` and
         ``max_iterations`` (default None): when one is reached, the best verified
         selection so far is returned with status ``"limit_reached"`` (``"all"``: still
         ``"target_missed"`` when it misses the target).
 
-    Cost in ``K`` devices and ``N`` antennas: ``"fast"`` about ``O(K N log K)`` (SCA runs
-    grow about logarithmically in ``K``, each ``O(K N)`` per iteration, never a ``K x K``
-    matrix); ``"all"`` ``O(restarts K N)``; ``"eig"`` ``O(K N^2)`` per dropped device;
+    Cost in ``K`` devices and ``N`` antennas: ``"fast"`` about ``O(K N log K + K N^2)``
+    (SCA runs grow about logarithmically in ``K``, each ``O(K N)`` plus ``O(N^3)`` per
+    iteration, never a ``K x K`` matrix); ``"all"`` ``O(restarts K N)``; ``"eig"``
+    ``O(K N^2)`` per dropped device;
     ``"dc"`` and ``"sdr"`` ``O(log K)`` semidefinite programs (bisections and galloping
     steps), each with at most ``K`` constraints and a ``2N x 2N`` cone, plus max-min SCA
     runs of ``O(K N)`` per iteration (see the performance page).  Ctrl-C stops any call

@@ -21,6 +21,7 @@ OPTIONS: OptionSchema = {
     "drop_fraction": (0.25, partial(check_scalar, low=0.0, high=1.0)),
     "add_back": (True, check_bool),
     "add_back_tries": (16, partial(check_int, min_value=1)),
+    "drop_outer": (2, partial(check_int, min_value=1)),
 }
 RANDOMIZED = False
 
@@ -33,13 +34,14 @@ CHUNK_WORK = 400_000
 BATCH_RUNS = 4
 
 
-def _kernel_args(options: Mapping[str, Any]) -> tuple[int, int, float, bool, int]:
+def _kernel_args(options: Mapping[str, Any]) -> tuple[int, int, float, bool, int, int]:
     return (
         options["sca_outer"],
         options["sca_inner"],
         float(options["drop_fraction"]),
         bool(options["add_back"]),
         options["add_back_tries"],
+        options["drop_outer"],
     )
 
 
@@ -64,21 +66,27 @@ def select_fast(
     Starting from every servable device (exact screening: ``||g_i|| >= 1``) and
     (approximately) the dominant direction of ``sum_i g_i g_i^H / ||g_i||^2``, the
     beamformer that maximizes the smallest margin is improved by successive convex
-    approximation with fixed phases (:func:`~edgeopt.aircomp._kernels.maxmin_sca`, warm
-    started from the previous beamformer); while some margin is below 1, devices with the
-    smallest margins are dropped: one at a time while at most 64 devices are active, then
-    ``floor(drop_fraction * v)`` at once (``v``: the margins below 1).  Then every dropped
-    device the beamformer already serves is added (exact), and the others are tried,
-    largest margin first, each kept if the warm-started SCA still serves the enlarged set
-    (``add_back``; the pass ends after ``add_back_tries`` failures in a row).  The method
-    runs in Numba (:func:`~edgeopt.aircomp._kernels.fast_advance`), cut into calls of
-    bounded work so that limits and Ctrl-C take effect between them.
+    approximation with fixed phases (:func:`~edgeopt.aircomp._kernels.maxmin_sca_warm`:
+    each surrogate is a min-norm point over a simplex, solved exactly by Wolfe's method and
+    warm-started from the beamformer and the min-norm weights of the previous run); while
+    some margin is below 1, devices with the smallest margins are dropped: one at a time
+    while at most 64 devices are active, then ``floor(drop_fraction * v)`` at once (``v``:
+    the margins below 1), each of these bulk steps after at most ``drop_outer`` SCA
+    iterations unless the set is close to served.  Then every dropped device the
+    beamformer already serves is added (exact), and the others are tried, largest margin
+    first, each kept if the warm-started SCA still serves the enlarged set (``add_back``;
+    the pass ends after ``add_back_tries`` failures in a row).  The method runs in Numba
+    (:func:`~edgeopt.aircomp._kernels.fast_advance`), cut into calls of bounded work so
+    that limits and Ctrl-C take effect between them.
 
-    Cost: ``O(K N^2)`` to start; one SCA iteration costs ``O(S N)`` for ``S`` active devices
-    plus ``O(W N)`` per inner step on a working set of ``W = max(32, 2 N)`` devices (never
-    an ``S x S`` matrix); the bulk drops make the number of SCA runs grow about
-    logarithmically in ``K``, so the whole method is about ``O(K N log K)`` plus
-    ``O(N^2)`` work per inner step.
+    Cost: ``O(K N^2)`` to start; one SCA iteration on ``S`` active devices costs
+    ``O(S N)`` for the margins and the optimality checks of the working set (the corral
+    and ``W = max(32, 2 N)`` smallest margins), ``O(c^2 N)`` to rebuild the warm corral
+    (``c <= 2 N + 1`` members) and ``O((W + c) N + c^2)`` per point Wolfe's method adds
+    (never an ``S x S`` matrix); a warm start needs few added points.  The bulk drops
+    make the number of SCA runs grow about logarithmically in ``K``, and the add-back
+    pass makes about ``add_back_tries`` plus one run per device added, so the whole
+    method is about ``O(K N log K + K N^2)`` plus ``O(N^3)`` per SCA iteration.
 
     Parameters
     ----------
@@ -108,6 +116,7 @@ def select_fast(
     m = np.zeros(n, dtype=np.complex128)
     servable = np.zeros(k, dtype=bool)
     order = np.zeros(k, dtype=np.int64)
+    weights = np.zeros(k)
     state = np.zeros(8, dtype=np.int64)
     _kernels.fast_init(G, active, m, servable, state)
     args = _kernel_args(options)
@@ -119,7 +128,7 @@ def select_fast(
             cut = True
             break
         runs = min(chunk, limits.runs_left(int(state[1])))
-        _kernels.fast_advance(G, active, m, servable, order, state, runs, *args)
+        _kernels.fast_advance(G, active, m, servable, order, weights, state, runs, *args)
     selected = served(G, m) & servable if cut else active.copy()
     return MethodResult(selected, m, int(state[1]), limit_reached=cut)
 
@@ -140,6 +149,7 @@ def select_fast_batch(
     m = np.zeros((b, n), dtype=np.complex128)
     servable = np.zeros((b, k), dtype=bool)
     order = np.zeros((b, k), dtype=np.int64)
+    weights = np.zeros((b, k))
     state = np.zeros((b, 8), dtype=np.int64)
     args = _kernel_args(options)
     # draws per call and runs per draw per call keep each call's work bounded (about
@@ -166,7 +176,16 @@ def select_fast_batch(
                 dtype=np.int64,
             )
             _kernels.fast_batch(
-                G[sl], active[sl], m[sl], servable[sl], order[sl], state[sl], start, runs, *args
+                G[sl],
+                active[sl],
+                m[sl],
+                servable[sl],
+                order[sl],
+                weights[sl],
+                state[sl],
+                start,
+                runs,
+                *args,
             )
             start = False
             pending = state[sl, 0] != _kernels.DONE
