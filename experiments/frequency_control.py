@@ -6,13 +6,17 @@ uploads of 32-bit entries, a ``B/K`` sub-band each) with a fixed wall-time budge
 step of 16 samples at ``cycles_per_sample`` cycles on a 1 GHz CPU costs ``c``; an
 aggregation costs ``b``, the slowest upload of the round.  Two bandwidths ``B`` make
 communication cheap (``b`` about ``c``) or expensive (``b`` about 20–50 ``c``, the slowest
-of the K faded uploads).  ``phi``, the bound's constant, was picked from {0.025, 0.002} on
-one run with the expensive uplink (the paper tunes it per model as well).  Strategies:
+of the K faded uploads).  Strategies:
 
 * ``"1"``, ``"2"``, …, ``"100"``: a fixed τ, run until the budget cannot pay another round
   at the average round cost so far;
 * ``"adaptive"``: :class:`edgeopt.frequency.AdaptiveTauController` (Wang et al., IEEE JSAC
-  2019), which pays for its estimation pass out of the same budget.
+  2019), which pays for its estimation pass out of the same budget.  Its estimates use
+  ``estimation_samples`` = 8 evenly spaced samples per device, so that the two passes
+  (at the local and at the global model) cost as much computation as one local step of
+  16 samples.  The bound's constant ``phi`` (which the paper tunes per model) is the
+  value of :data:`PHI_GRID` that :func:`calibrate_phi` picks on runs seeded from
+  :data:`CALIBRATION_SEED`, never from the experiment's own seed.
 
 Every strategy of a repeat sees the same data, partition, initial model, mini-batch
 stream and channel stream (``common_random_numbers``).  Outputs: the training loss and
@@ -40,7 +44,24 @@ from edgeopt.repro import Experiment
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EXPERIMENT", "CONSTANTS", "TAUS", "point", "grid", "plot", "FixedTau"]
+__all__ = [
+    "EXPERIMENT",
+    "CONSTANTS",
+    "TAUS",
+    "PHI_GRID",
+    "CALIBRATION_SEED",
+    "point",
+    "grid",
+    "plot",
+    "calibrate_phi",
+    "FixedTau",
+]
+
+#: The values of the bound's constant φ that :func:`calibrate_phi` compares.
+PHI_GRID = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7)
+
+#: Root seed of the calibration runs (the experiment's own runs use ``EXPERIMENT.seed``).
+CALIBRATION_SEED = 1012
 
 #: The fixed τ of the figure.
 TAUS = (1, 2, 3, 5, 7, 10, 20, 30, 50, 70, 100)
@@ -53,13 +74,14 @@ CONSTANTS: dict[str, Any] = {
     "num_clients": 10,
     "lr": 0.3,
     "batch_size": 16,
+    "estimation_samples": 8,
     "cycles_per_sample": 1e6,
     "cpu_freq_hz": 1e9,
     "power_w": 1.0,
     "noise_w": 0.1,
     "bandwidth_cheap_hz": 5e6,
     "bandwidth_expensive_hz": 3e5,
-    "phi": 0.002,
+    "phi": 1e-5,
     "tau_max": 100,
     "max_rounds": 100_000,
 }
@@ -142,7 +164,9 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         ``rounds_within_budget``, ``loss_at_stop`` (after the last round run, which may
         overrun the budget: the stop rule uses the average round cost), ``rounds``,
         ``local_steps``, ``spent_s``, ``mean_tau``, ``step_s`` (cost of a local step),
-        ``mean_upload_s`` (mean aggregation cost beyond the local steps), ``curve_json``.
+        ``mean_upload_s`` (mean aggregation cost beyond the local steps, the estimation
+        pass included), ``mean_estimation_s`` (the estimation pass alone, 0 for a fixed
+        τ), ``curve_json``.
     """
     from edgeopt.federated import DigitalAggregation, run_fedavg
     from edgeopt.frequency import AdaptiveTauController
@@ -163,7 +187,11 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     ctl: Any
     if params["strategy"] == "adaptive":
         ctl = AdaptiveTauController(
-            budget=budget, phi=float(params["phi"]), eta=lr, tau_max=int(params["tau_max"])
+            budget=budget,
+            phi=float(params["phi"]),
+            eta=lr,
+            tau_max=int(params["tau_max"]),
+            estimation_samples=int(params["estimation_samples"]),
         )
     else:
         ctl = FixedTau(int(params["strategy"]), budget)
@@ -201,8 +229,77 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         "mean_tau": float(hist.local_steps.mean()),
         "step_s": step_s,
         "mean_upload_s": float(upload.mean()),
+        "mean_estimation_s": float(hist.estimation_latency_s.mean()),
         "curve_json": json.dumps(curves, separators=(",", ":")),
     }
+
+
+def calibrate_phi(
+    phis: Sequence[float] = PHI_GRID,
+    *,
+    repeats: int = 3,
+    seed: int = CALIBRATION_SEED,
+    budget_s: float = 10.0,
+) -> dict[str, Any]:
+    """Pick the bound's constant φ on runs whose seeds the experiment never uses.
+
+    For every uplink ``u`` (0: cheap, 1: expensive) and repeat ``r`` (the run's seed
+    ``SeedSequence(seed, spawn_key=(u, r))``, the same for every strategy: common random
+    numbers, as in the experiment), runs every fixed τ of :data:`TAUS` and the adaptive
+    controller with each ``φ`` of ``phis``, and scores ``φ`` by the controller's final
+    loss divided by the best fixed τ's (means over the repeats), averaged over the two
+    uplinks.  The chosen ``φ`` has the smallest score (the smallest ``φ`` among ties).
+
+    Parameters
+    ----------
+    phis : sequence of float > 0
+        Candidate values (default :data:`PHI_GRID`).
+    repeats : int >= 1
+        Calibration repeats per uplink.
+    seed : int
+        Root seed (default :data:`CALIBRATION_SEED`, not the experiment's).
+    budget_s : float
+        Time budget of each run (seconds).
+
+    Returns
+    -------
+    dict
+        ``phi`` (the chosen value), ``score`` (``φ`` to its score), ``fixed`` and
+        ``adaptive`` (``(uplink, strategy)`` to the mean final loss).
+
+    Examples
+    --------
+    >>> from edgeopt.experiments.frequency_control import calibrate_phi
+    >>> out = calibrate_phi([1e-5], repeats=1, budget_s=0.2)  # doctest: +SKIP
+    """
+    fixed: dict[tuple[str, str], float] = {}
+    adaptive: dict[tuple[str, str], float] = {}
+    score = dict.fromkeys(map(float, phis), 0.0)
+    uplinks = ("cheap", "expensive")
+
+    def mean_loss(u: int, strategy: str, phi: float = float(CONSTANTS["phi"])) -> float:
+        params = {
+            **CONSTANTS,
+            "uplink": uplinks[u],
+            "budget_s": float(budget_s),
+            "strategy": strategy,
+            "phi": phi,
+        }
+        losses = [
+            point(params, np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(u, r))))
+            for r in range(repeats)
+        ]
+        return float(np.mean([out["final_train_loss"] for out in losses]))
+
+    for u, uplink in enumerate(uplinks):
+        for tau in TAUS:
+            fixed[uplink, str(tau)] = mean_loss(u, str(tau))
+        best = min(fixed[uplink, str(t)] for t in TAUS)
+        for phi in score:
+            adaptive[uplink, repr(phi)] = mean_loss(u, "adaptive", phi)
+            score[phi] += adaptive[uplink, repr(phi)] / best / len(uplinks)
+    chosen = min(score, key=lambda f: (score[f], f))
+    return {"phi": chosen, "score": score, "fixed": fixed, "adaptive": adaptive}
 
 
 def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:

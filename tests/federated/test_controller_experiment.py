@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from edgeopt.experiments.frequency_control import FixedTau
 
 from edgeopt.frequency import RoundStats
@@ -59,3 +60,31 @@ def test_fixed_tau_stops_at_the_average_round_cost():
 
     assert ctl.next_tau(stats(0.2)) == 5  # a round costs 0.2 s, 0.8 s left
     assert ctl.next_tau(stats(0.85)) == 0  # 0.15 s left
+
+
+def test_adaptive_pays_one_local_step_for_its_estimates():
+    exp = registry()["frequency_control"]
+    p = {**exp.constants, "strategy": "adaptive", "uplink": "cheap", "budget_s": 0.3}
+    out = exp.point(p, np.random.default_rng(2))
+    # two passes over 8 of each device's samples cost what one step of 16 samples costs
+    samples = 2 * p["estimation_samples"]
+    assert samples == p["batch_size"]
+    assert out["mean_estimation_s"] == out["step_s"]
+    fixed = exp.point({**p, "strategy": "3"}, np.random.default_rng(2))
+    assert fixed["mean_estimation_s"] == 0.0
+
+
+def test_calibrate_phi_scores_against_the_best_fixed_tau():
+    from edgeopt.experiments.frequency_control import CALIBRATION_SEED, TAUS, calibrate_phi
+
+    assert CALIBRATION_SEED != registry()["frequency_control"].seed
+    out = calibrate_phi([1e-3, 1e-5], repeats=1, budget_s=0.15)
+    assert set(out["score"]) == {1e-3, 1e-5}
+    for phi, score in out["score"].items():
+        ratios = [
+            out["adaptive"][u, repr(phi)] / min(out["fixed"][u, str(t)] for t in TAUS)
+            for u in ("cheap", "expensive")
+        ]
+        assert score == pytest.approx(np.mean(ratios), rel=1e-12)
+    # the lowest score; the smallest φ among ties
+    assert out["phi"] == min(out["score"], key=lambda f: (out["score"][f], f))
