@@ -262,7 +262,7 @@ def select_devices(
         Randomness of ``"dc"`` (Gaussian draws among the SCA starts), ``"sdr"`` (Gaussian
         randomization) and ``"all"`` (random restarts).
     **options
-        Method options: ``"dc"``: ``max_inner`` (linearizations per ``k``, default 5),
+        Method options: ``"dc"``: ``max_inner`` (linearizations per ``k``, default 3),
         ``tol`` (relative change that ends them, 1e-3), ``rank_weight`` (weight of the rank
         penalty, 1.0), ``max_rank_iter`` (DC rank-one iterations per feasibility test, 20),
         ``polish_samples`` (Gaussian draws from each relaxed solution used, with its top
