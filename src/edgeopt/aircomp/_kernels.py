@@ -662,6 +662,7 @@ def maxmin_sca_warm(
     alpha = np.zeros(cm)
     x = np.zeros(d)
     t_out = np.empty(s)
+    t_all = np.empty(s)
     c_new = np.empty(s, dtype=np.complex128)
     xc = np.empty(n, dtype=np.complex128)
     for _ in range(outer):
@@ -742,6 +743,7 @@ def maxmin_sca_warm(
                 for j in range(n):
                     acc += np.conj(G[i, j]) * xc[j]
                 val = (ph[i] * acc).real
+                t_all[i] = val
                 if val < nx2 * (1.0 - 1e-6):
                     t_out[nv] = val
                     nv += 1
@@ -754,10 +756,7 @@ def maxmin_sca_warm(
             for i in range(s):
                 if pos[i] >= 0 or added >= wadd:
                     continue
-                acc = 0j
-                for j in range(n):
-                    acc += np.conj(G[i, j]) * xc[j]
-                val = (ph[i] * acc).real
+                val = t_all[i]
                 if val < nx2 * (1.0 - 1e-6) and val <= limit:
                     pos[i] = nw
                     Wd[nw] = i
