@@ -243,6 +243,17 @@ def test_fallback_branch_keeps_the_law(name: str) -> None:
     assert stats.ks_2samp(times, full).pvalue > 1e-4
 
 
+@pytest.mark.parametrize("name", ["rates", "fastest", "pareto_uploads", "bimodal"])
+def test_thresholded_selection_gives_the_same_numbers(name: str) -> None:
+    """Without the shortcut the threshold only skips work: the same uniforms, the same times."""
+    model, scheme, kwargs, _ = HETERO[name]
+    ell, wait, slow, (side, tau, q, shortcut, common) = _plan(model, scheme, kwargs, seed=0)
+    assert side != 0 and shortcut == 0
+    fast = _kernel(model, ell, wait, slow, 20_000, 9, side, tau, q, 0, 0.0)
+    full = _kernel(model, ell, wait, slow, 20_000, 9, 0, 0.0, q, 0, 0.0)
+    assert np.array_equal(fast, full)
+
+
 def test_threshold_check_rejects_unsafe_levels() -> None:
     model, scheme, kwargs, _ = HETERO["rates"]
     ell, wait, slow, (side, tau, q, _, _) = _plan(model, scheme, kwargs, seed=0)

@@ -31,16 +31,13 @@ Thresholded selection (``side`` = 1 or -1, rule 0, models 0, 1 and persistent 2,
 ``T_i`` is a non-increasing function of its single uniform ``U_i``).  For the ``k``-th
 smallest of ``n`` with ``r = n - k + 1`` small (``side = 1``), the caller gives a time
 ``tau`` and per-worker levels ``q_i`` such that every ``U_i >= q_i`` gives ``T_i <= tau``
-(checked by :func:`threshold_holds` on the compiled value function itself).  A trial first
-draws, per worker, whether ``U_i < q_i`` (a Bernoulli(``q_i``) draw from a 16-bit lane of a
-64-bit word, four workers per word, refined by a fresh 53-bit draw when the lane equals
-``floor(q_i 2^16)``), then ``U_i`` uniform on ``(0, q_i]`` for the candidates only, and
-their delays.  If at least ``r`` candidates exceed ``tau``, the ``r`` largest delays are all
+(checked by :func:`threshold_holds` on the compiled value function itself).  A trial draws
+every ``U_i`` (one comparison each) and evaluates ``T_i`` only for the candidates
+``U_i < q_i``.  If at least ``r`` candidates exceed ``tau``, the ``r`` largest delays are all
 candidates, and the ``r``-th largest candidate *is* the ``k``-th smallest delay; otherwise
-the trial draws the other workers' ``U_i`` uniform on ``[q_i, 1]`` and selects among all.
-The mixture of the two conditional uniforms is ``U_i`` itself, so every delay keeps its law
-(``side = -1`` is the mirror image for small ``k``: candidates ``U_i >= q_i``, delays below
-``tau``).
+the trial evaluates every ``T_i`` from the same uniforms and selects among all.  The result
+is the same number as without the threshold, only cheaper (``side = -1`` is the mirror
+image for small ``k``: candidates ``U_i >= q_i``, delays below ``tau``).
 
 Exceedance shortcut (``shortcut`` 1 or 2, ``side = 1``, ``q_i = P(T_i > tau)`` with ``tau``
 at least every worker's smallest delay).  Shifted exponential: given ``T_i > tau``,
@@ -69,8 +66,6 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _ULP53 = 1.0 / 9007199254740992.0  # 2^-53
-_M16 = np.uint64(0xFFFF)
-_ULP16 = 1.0 / 65536.0
 _CHUNK = 2048  # trials per parallel task
 
 
@@ -224,40 +219,26 @@ def _thresholded(
     side: int,
     tau: float,
     q: np.ndarray,
-    whole: np.ndarray,
-    frac: np.ndarray,
     shortcut: int,
     common: float,
     c: np.uint64,
-    low: np.ndarray,
+    ubuf: np.ndarray,
     cand: np.ndarray,
     buf: np.ndarray,
 ) -> float:  # pragma: no cover - numba
     """One trial of rule 0 by thresholded selection (see the module docstring)."""
-    n = low.shape[0]
+    n = ubuf.shape[0]
     nc = 0
     hits = 0
-    z = np.uint64(0)
     for i in range(n):
-        # Bernoulli(q_i): a 16-bit lane of z against q_i 2^16, refined by a fresh draw on a tie
-        lane = i & 3
-        if lane == 0:
-            c += _GAMMA
-            z = _mix(c)
-        b = np.int64((z >> np.uint64(16 * lane)) & _M16)
-        is_low = b < whole[i]
-        if b == whole[i]:
-            c += _GAMMA
-            is_low = _unit(_mix(c)) < frac[i]
-        low[i] = is_low
+        c += _GAMMA
+        u = _open_unit(_mix(c))
+        ubuf[i] = u
+        is_low = u < q[i]
         if shortcut != 0:
             if is_low:
                 hits += 1
         elif is_low == (side == 1):
-            # the uniform given its side of q_i, then the delay
-            c += _GAMMA
-            v = _open_unit(_mix(c))
-            u = q[i] * v if side == 1 else q[i] + (1.0 - q[i]) * v
             x = _value(model, i, u, shift, rate, load, upload, alpha, factor, slow)
             cand[nc] = x
             nc += 1
@@ -275,7 +256,7 @@ def _thresholded(
                 return tau + y / common
             return upload[0] + (tau - upload[0]) * np.exp(y / common)
         for i in range(n):
-            if low[i]:
+            if ubuf[i] < q[i]:
                 c += _GAMMA
                 y = -np.log(_open_unit(_mix(c)))
                 if shortcut == 1:
@@ -288,17 +269,14 @@ def _thresholded(
             return _kth_smallest(cand[:nc], nc - r + 1)
     elif hits >= k:
         return _kth_smallest(cand[:nc], k)
-    # fall back: draw the other workers' uniforms on their side of q, select among all
+    # fall back: the other workers' delays from their own uniforms, select among all
     for j in range(nc):
         buf[j] = cand[j]
     m = nc
     cand_low = side == 1 or shortcut != 0
     for i in range(n):
-        if low[i] != cand_low:
-            c += _GAMMA
-            v = _open_unit(_mix(c))
-            u = q[i] * v if low[i] else q[i] + (1.0 - q[i]) * v
-            buf[m] = _value(model, i, u, shift, rate, load, upload, alpha, factor, slow)
+        if (ubuf[i] < q[i]) != cand_low:
+            buf[m] = _value(model, i, ubuf[i], shift, rate, load, upload, alpha, factor, slow)
             m += 1
     return _kth_smallest(buf, k)
 
@@ -370,13 +348,10 @@ def completion_times(
     n = shift.shape[0]
     out = np.empty(trials)
     key = _mix(np.uint64(seed))
-    scaled = q * 65536.0
-    whole = np.floor(scaled).astype(np.int64)
-    frac = scaled - np.floor(scaled)
     chunks = (trials + _CHUNK - 1) // _CHUNK
     for ch in prange(chunks):
         buf = np.empty(n)
-        low = np.empty(n, dtype=np.bool_)
+        ubuf = np.empty(n)
         cand = np.empty(n)
         state = np.empty(1, dtype=np.uint64)
         best = np.empty(max(num_groups, 1))
@@ -396,12 +371,10 @@ def completion_times(
                     side,
                     tau,
                     q,
-                    whole,
-                    frac,
                     shortcut,
                     common,
                     c,
-                    low,
+                    ubuf,
                     cand,
                     buf,
                 )
