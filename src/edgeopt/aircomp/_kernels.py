@@ -633,7 +633,9 @@ def maxmin_sca_warm(
     ``wt`` (length ``S``, in/out) holds the weights of the min-norm point of the last
     accepted iterate (zeros: a cold start); they seed the corral of the next surrogate and
     of the next call, so that a run on a slightly changed set (one device more or fewer)
-    starts next to its solution.  Each iteration solves on a working set (the corral, then
+    starts next to its solution.  With a finite ``stop_at`` the run also stops once it
+    cannot reach ``stop_at`` even if every iteration left gained as much as the last.
+    Each iteration solves on a working set (the corral, then
     the ``max(WS_MIN, 2 N)`` smallest margins) and adds the devices that violate the
     optimality condition of the min-norm point over the whole set, up to ``WARM_ROUNDS``
     times.  Cost per iteration: ``O(S N)`` for the checks plus ``O(W N + c N + c^2)`` per
@@ -665,7 +667,7 @@ def maxmin_sca_warm(
     t_all = np.empty(s)
     c_new = np.empty(s, dtype=np.complex128)
     xc = np.empty(n, dtype=np.complex128)
-    for _ in range(outer):
+    for it in range(outer):
         if best >= stop_at:
             break
         for i in range(s):
@@ -777,6 +779,7 @@ def maxmin_sca_warm(
         cand = xc / nrm
         new = _inner_products(G, cand, c_new)
         if new > best * (1.0 + 1e-9):
+            gain = new - best
             m = cand
             best = new
             c_ip[:] = c_new
@@ -784,6 +787,10 @@ def maxmin_sca_warm(
                 wt[i] = 0.0
             for i in range(c):
                 wt[Wd[cor[i]]] = lam[i]
+            # the gains shrink from one iteration to the next: a run that cannot reach a
+            # finite stop_at even at its last gain for every iteration left stops here
+            if stop_at < np.inf and best + (outer - it - 1) * gain < stop_at:
+                break
         else:
             break
     return m, best
