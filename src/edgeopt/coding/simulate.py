@@ -331,14 +331,15 @@ def simulate_completion(
     per trial.  Otherwise every trial has its own counter-based random stream (SplitMix64
     keyed by the seed and the trial), and the trials run in parallel over Numba threads
     with the same times whatever the number of threads.  For an order statistic of
-    shifted-exponential, Pareto or persistent-bimodal delays it draws, per worker, only
-    whether the delay lies beyond a time ``tau`` set so that a few more than the needed
-    ``n - k + 1`` (or ``k``) do, and the delays of those few; where the exceedances are
+    shifted-exponential, Pareto or persistent-bimodal delays it draws one uniform per
+    worker and compares it with the probability that the delay lies beyond a time ``tau``
+    set so that a few more than the needed ``n - k + 1`` (or ``k``) do, and evaluates the
+    delays of those few only (the same numbers as evaluating all); where the exceedances are
     i.i.d. (shifted exponential with one rate ``mu_i / l_i`` for all, by memorylessness;
     Pareto with one upload time, by scale invariance) it draws the order statistic of the
     exceedances directly by Renyi's representation (the ``r``-th largest of ``J`` i.i.d.
     Exp(1) is ``sum_{j=r}^{J} E_j / j``, ``E_j`` i.i.d. Exp(1)).  Trials with too few
-    exceedances draw every delay.  Each of these steps keeps the law of the delays
+    exceedances evaluate every delay.  Each of these steps keeps the law of the delays
     exactly (see :mod:`edgeopt.coding._kernels`).
 
     Parameters
