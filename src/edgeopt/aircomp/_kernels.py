@@ -425,6 +425,9 @@ WOLFE_MAJOR_PER_DIM = 4
 WOLFE_PIVOT = 1e-10
 #: Rounds of the working-set check of the warm-started max-min SCA.
 WARM_ROUNDS = 6
+#: A run with a finite target stops once the target exceeds its smallest margin plus this
+#: many times the sum of the remaining gains extrapolated geometrically from the last two.
+GEOM_SAFETY = 2.0
 
 
 @njit(cache=True)
@@ -464,6 +467,30 @@ def _corral_add(
         pi = cor[i]
         for t in range(d):
             acc += P[pi, t] * P[j, t]
+        for k in range(i):
+            acc -= R[k, i] * R[k, c]
+        R[i, c] = acc / R[i, i]
+        ss += R[i, c] * R[i, c]
+    rho2 = nj - ss
+    if rho2 <= WOLFE_PIVOT * nj:
+        return False
+    R[c, c] = np.sqrt(rho2)
+    for k in range(c):
+        R[c, k] = 0.0
+    return True
+
+
+@njit(cache=True)
+def _corral_add_gram(
+    R: np.ndarray, c: int, gram: np.ndarray, cor: np.ndarray, j: int
+) -> bool:  # pragma: no cover - numba
+    """:func:`_corral_add` from the Gram matrix ``gram[a, b] = <P_a, P_b>`` of the points
+    (``O(c^2)``: no inner product of coordinates); ``False`` if ``P_j`` is affinely
+    dependent on the corral."""
+    nj = 1.0 + gram[j, j]
+    ss = 0.0
+    for i in range(c):
+        acc = 1.0 + gram[cor[i], j]
         for k in range(i):
             acc -= R[k, i] * R[k, c]
         R[i, c] = acc / R[i, i]
@@ -667,6 +694,7 @@ def maxmin_sca_warm(
     t_all = np.empty(s)
     c_new = np.empty(s, dtype=np.complex128)
     xc = np.empty(n, dtype=np.complex128)
+    prev_gain = 0.0
     for it in range(outer):
         if best >= stop_at:
             break
@@ -701,11 +729,22 @@ def maxmin_sca_warm(
                 P[r, j] = v.real
                 P[r, n + j] = v.imag
         c = 0
-        for r in range(ncor):
-            if _corral_add(R, c, P, cor, r):
-                cor[c] = r
-                lam[c] = wt[Wd[r]]
-                c += 1
+        if ncor > 0:
+            # Gram matrix of the warm corral's points (O(c^2 N), symmetric: each entry
+            # once), then its Cholesky factor from these entries (O(c^3))
+            gram = np.empty((ncor, ncor))
+            for r in range(ncor):
+                for q in range(r + 1):
+                    acc = 0.0
+                    for t in range(d):
+                        acc += P[r, t] * P[q, t]
+                    gram[r, q] = acc
+                    gram[q, r] = acc
+            for r in range(ncor):
+                if _corral_add_gram(R, c, gram, cor, r):
+                    cor[c] = r
+                    lam[c] = wt[Wd[r]]
+                    c += 1
         if c == 0:  # cold: the shortest point of the working set
             r0 = 0
             short = np.inf
@@ -788,9 +827,17 @@ def maxmin_sca_warm(
             for i in range(c):
                 wt[Wd[cor[i]]] = lam[i]
             # the gains shrink from one iteration to the next: a run that cannot reach a
-            # finite stop_at even at its last gain for every iteration left stops here
-            if stop_at < np.inf and best + (outer - it - 1) * gain < stop_at:
-                break
+            # finite stop_at even at its last gain for every iteration left stops here,
+            # and so does one whose gains, shrinking geometrically at the ratio of the
+            # last two, would not reach it even at GEOM_SAFETY times their sum
+            if stop_at < np.inf:
+                left = (outer - it - 1) * gain
+                if prev_gain > 0.0 and gain < prev_gain:
+                    r = gain / prev_gain
+                    left = min(left, GEOM_SAFETY * gain * r / (1.0 - r))
+                if best + left < stop_at:
+                    break
+            prev_gain = gain
         else:
             break
     return m, best
