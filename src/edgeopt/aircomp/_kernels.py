@@ -652,7 +652,13 @@ def min_norm_wolfe(
 
 @njit(cache=True)
 def maxmin_sca_warm(
-    G: np.ndarray, m0: np.ndarray, outer: int, inner: int, stop_at: float, wt: np.ndarray
+    G: np.ndarray,
+    m0: np.ndarray,
+    outer: int,
+    inner: int,
+    stop_at: float,
+    wt: np.ndarray,
+    geometric: bool = False,
 ) -> tuple[np.ndarray, float]:  # pragma: no cover - numba
     """:func:`maxmin_sca` with each surrogate solved exactly by Wolfe's method
     (:func:`min_norm_wolfe`), warm-started from the previous min-norm point.
@@ -661,7 +667,9 @@ def maxmin_sca_warm(
     accepted iterate (zeros: a cold start); they seed the corral of the next surrogate and
     of the next call, so that a run on a slightly changed set (one device more or fewer)
     starts next to its solution.  With a finite ``stop_at`` the run also stops once it
-    cannot reach ``stop_at`` even if every iteration left gained as much as the last.
+    cannot reach ``stop_at`` even if every iteration left gained as much as the last, and
+    (``geometric``) once it cannot reach it even at ``GEOM_SAFETY`` times the sum of the
+    gains left extrapolated geometrically from the ratio of the last two.
     Each iteration solves on a working set (the corral, then
     the ``max(WS_MIN, 2 N)`` smallest margins) and adds the devices that violate the
     optimality condition of the min-norm point over the whole set, up to ``WARM_ROUNDS``
@@ -832,7 +840,7 @@ def maxmin_sca_warm(
             # last two, would not reach it even at GEOM_SAFETY times their sum
             if stop_at < np.inf:
                 left = (outer - it - 1) * gain
-                if prev_gain > 0.0 and gain < prev_gain:
+                if geometric and prev_gain > 0.0 and gain < prev_gain:
                     r = gain / prev_gain
                     left = min(left, GEOM_SAFETY * gain * r / (1.0 - r))
                 if best + left < stop_at:
@@ -920,6 +928,54 @@ DROP_CONTINUE = 0.5
 _PHASE, _RUNS, _PTR, _FAILS, _NORDER = 0, 1, 2, 3, 4
 #: Phases: dropping, preparing the add-back, adding back, done.
 DROP, ADD_PREPARE, ADD_BACK, DONE = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def _row_margins(G: np.ndarray, idx: np.ndarray, m: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """:func:`margins` of the rows ``idx`` of ``G`` (no copy of the rows)."""
+    n = G.shape[1]
+    norm2 = 0.0
+    for j in range(n):
+        norm2 += m[j].real ** 2 + m[j].imag ** 2
+    out = np.empty(idx.size)
+    for r in range(idx.size):
+        i = idx[r]
+        acc = 0j
+        for j in range(n):
+            acc += np.conj(m[j]) * G[i, j]
+        out[r] = (acc.real**2 + acc.imag**2) / norm2
+    return out
+
+
+#: An add-back try first runs on the ``ADD_SUBSET * max(WS_MIN, 2 N)`` active devices of
+#: smallest margins (the others are far from binding), the whole set only if needed.
+ADD_SUBSET = 8
+
+
+@njit(cache=True)
+def _add_subset(
+    G: np.ndarray, idx: np.ndarray, m: np.ndarray, weights: np.ndarray, j: int, size: int
+) -> np.ndarray:  # pragma: no cover - numba
+    """The devices of ``idx`` with the ``size`` smallest margins under ``m``, with device
+    ``j`` and every device of positive min-norm weight (sorted; ``idx`` itself if it has at
+    most ``size`` devices).  ``O(|idx| N)``."""
+    s = idx.size
+    if s <= size:
+        return idx
+    marg = _row_margins(G, idx, m)
+    thr = np.partition(marg, size - 1)[size - 1]
+    keep = np.zeros(s, dtype=np.bool_)
+    cnt = 0
+    for r in range(s):
+        i = idx[r]
+        if (marg[r] < thr and cnt < size) or i == j or weights[i] > 0.0:
+            keep[r] = True
+            cnt += 1
+    for r in range(s):
+        if not keep[r] and marg[r] == thr and cnt < size:
+            keep[r] = True
+            cnt += 1
+    return idx[keep]
 
 
 @njit(cache=True)
@@ -1062,13 +1118,34 @@ def fast_advance(
                 continue
             active[j] = True
             idx = np.flatnonzero(active)
-            ws = weights[idx]
-            cand, best = maxmin_sca_warm(G[idx], m, outer, inner, 1.0, ws)
+            size = ADD_SUBSET * max(WS_MIN, WS_PER_ANTENNA * n)
+            sub = _add_subset(G, idx, m, weights, j, size)
+            ok = False
+            cand = m
+            if sub.size < idx.size:
+                # the run on the devices of smallest margins (and the corral) first: kept
+                # if it serves the whole enlarged set, a failure if it cannot serve its own
+                # subset, else (rare) the run on the whole set decides
+                ws = weights[sub]
+                cand, best = maxmin_sca_warm(G[sub], m, outer, inner, 1.0, ws, True)
+                if best >= 1.0 and np.min(_row_margins(G, idx, cand)) >= 1.0:
+                    weights[sub] = ws
+                    ok = True
+                    decided = True
+                else:
+                    decided = best < 1.0
+            else:
+                decided = False
+            if not decided:
+                ws = weights[idx]
+                cand, best = maxmin_sca_warm(G[idx], m, outer, inner, 1.0, ws, True)
+                if best >= 1.0:
+                    weights[idx] = ws
+                    ok = True
             state[_RUNS] += 1
             runs += 1
-            if best >= 1.0:
+            if ok:
                 m[:] = cand
-                weights[idx] = ws
                 state[_FAILS] = 0
                 for r in range(state[_PTR], state[_NORDER]):
                     i = order[r]
