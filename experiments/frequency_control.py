@@ -11,16 +11,20 @@ of the K faded uploads).  Strategies:
 * ``"1"``, ``"2"``, …, ``"100"``: a fixed τ, run until the budget cannot pay another round
   at the average round cost so far;
 * ``"adaptive"``: :class:`edgeopt.frequency.AdaptiveTauController` (Wang et al., IEEE JSAC
-  2019), which pays for its estimation pass out of the same budget.  Its estimates use
-  ``estimation_samples`` = 8 evenly spaced samples per device, so that the two passes
-  (at the local and at the global model) cost as much computation as one local step of
-  16 samples.  The bound's constant ``phi`` (which the paper tunes per model) is the
-  value of :data:`PHI_GRID` that :func:`calibrate_phi` picks on runs seeded from
-  :data:`CALIBRATION_SEED`, never from the experiment's own seed.
+  2019).  With ``estimation`` = ``"steps"`` (the default constant, the paper's
+  Algorithms 2–3) its estimates come from the devices' first and last local steps'
+  mini-batch losses and gradients and cost no extra computation; with ``"pass"`` they
+  take an extra pass at the local and at the global model on ``estimation_samples`` = 8
+  evenly spaced samples per device (as much computation as one local step of 16
+  samples), paid out of the same budget.  The bound's constant ``phi`` (which the paper
+  tunes per model) is the value of :data:`PHI_GRID` that :func:`calibrate_phi` picks on
+  runs seeded from :data:`CALIBRATION_SEED`, never from the experiment's own seed.
 
 Every strategy of a repeat sees the same data, partition, initial model, mini-batch
 stream and channel stream (``common_random_numbers``).  Outputs: the training loss and
-test accuracy of the model the server holds when the budget runs out, the rounds and
+test accuracy of the model the server holds when the budget runs out (the same rule for
+every strategy; ``best_seen_train_loss`` is the lowest training loss of the global models
+up to then, the paper's choice of the final model ``w^f``, also for every strategy), the rounds and
 local steps run, the time spent, the mean τ, and the per-round curves in ``curve_json``.
 The expectation (Wang et al., Fig. 5): the best fixed τ grows when communication is
 expensive, and the adaptive controller comes within a few per cent of the best fixed τ
@@ -74,6 +78,7 @@ CONSTANTS: dict[str, Any] = {
     "num_clients": 10,
     "lr": 0.3,
     "batch_size": 16,
+    "estimation": "steps",
     "estimation_samples": 8,
     "cycles_per_sample": 1e6,
     "cpu_freq_hz": 1e9,
@@ -161,12 +166,14 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     dict
         ``final_train_loss`` and ``final_accuracy`` of the model after the last round
         that ended within the budget (the first round's if none did),
+        ``best_seen_train_loss`` (the lowest training loss of the global models up to
+        that round),
         ``rounds_within_budget``, ``loss_at_stop`` (after the last round run, which may
         overrun the budget: the stop rule uses the average round cost), ``rounds``,
         ``local_steps``, ``spent_s``, ``mean_tau``, ``step_s`` (cost of a local step),
-        ``mean_upload_s`` (mean aggregation cost beyond the local steps, the estimation
-        pass included), ``mean_estimation_s`` (the estimation pass alone, 0 for a fixed
-        τ), ``curve_json``.
+        ``mean_upload_s`` (mean aggregation cost beyond the local steps, an estimation
+        pass included), ``mean_estimation_s`` (the estimation pass alone: 0 for a fixed
+        τ and for ``estimation`` = ``"steps"``), ``curve_json``.
     """
     from edgeopt.federated import DigitalAggregation, run_fedavg
     from edgeopt.frequency import AdaptiveTauController
@@ -191,6 +198,7 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
             phi=float(params["phi"]),
             eta=lr,
             tau_max=int(params["tau_max"]),
+            estimation=str(params["estimation"]),
             estimation_samples=int(params["estimation_samples"]),
         )
     else:
@@ -221,6 +229,7 @@ def point(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     return {
         "final_train_loss": float(hist.train_loss[last]),
         "final_accuracy": float(hist.test_accuracy[last]),
+        "best_seen_train_loss": float(hist.train_loss[: last + 1].min()),
         "rounds_within_budget": int(within.size),
         "loss_at_stop": float(hist.train_loss[-1]),
         "rounds": int(hist.rounds),

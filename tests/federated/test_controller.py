@@ -19,11 +19,15 @@ from edgeopt.system import normalized_system
 class Scripted:
     """Returns the given τ's in order and records every RoundStats it is handed."""
 
-    def __init__(self, taus, initial_tau=1, needs_estimates=False, eta=None, samples=None):
+    def __init__(
+        self, taus, initial_tau=1, needs_estimates=False, eta=None, samples=None, estimation=None
+    ):
         self.script = list(taus)
         self.initial_tau = initial_tau
         self.needs_estimates = needs_estimates
         self.estimation_samples = samples
+        if estimation is not None:
+            self.estimation = estimation
         if eta is not None:
             self.eta = eta
         self.reset()
@@ -181,12 +185,114 @@ def test_loop_estimates_match_per_client_autograd(samples):
     assert hist.round_latency_s[0] == pytest.approx(train_s + want_s, rel=1e-12)
 
 
+@pytest.mark.parametrize("batched", [True, False])
+def test_step_estimates_equal_a_recomputation_at_the_same_points(batched):
+    """estimation="steps": the first and last local steps' values give the same estimates
+    as F_i, ∇F_i recomputed by per-client autograd at the same points (full-batch GD, so a
+    step's mini-batch is the device's whole data), one aggregation late, at no charge."""
+    k, lr, seed = 3, 0.5, 11
+    ctl = Scripted([2, 1, 0], initial_tau=3, needs_estimates=True, estimation="steps")
+    hist = run_fedavg(
+        data="digits",
+        model="logistic",
+        num_clients=k,
+        rounds=5,
+        local_steps=ctl,
+        lr=lr,
+        batch_size=None,
+        aggregation=IdealAggregation(),
+        rng=seed,
+        batched=batched,
+    )
+    assert hist.local_steps.tolist() == [3, 2, 1]
+    assert ctl.seen[0].estimates is None  # nothing to pair with after the first round
+    assert np.array_equal(hist.estimation_latency_s, np.zeros(3))
+    assert np.array_equal(hist.estimation_energy_j, np.zeros(3))
+    ds, parts = _hand_estimates(seed, k, lr)
+    net = build_model("logistic", ds.input_dim, ds.num_classes)
+    names = [n for n, _ in net.named_parameters()]
+
+    def loss_grad(flat, i):
+        start = 0
+        with torch.no_grad():
+            for p in net.parameters():
+                p.copy_(torch.as_tensor(flat[start : start + p.numel()]).reshape(p.shape))
+                start += p.numel()
+        net.zero_grad()
+        x, y = torch.as_tensor(ds.x_train[parts[i]]), torch.as_tensor(ds.y_train[parts[i]])
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        g = torch.cat([dict(net.named_parameters())[n].grad.reshape(-1) for n in names])
+        return float(loss.detach()), g.double().numpy()
+
+    sizes = np.array([len(p) for p in parts], dtype=float)
+    wts = sizes / sizes.sum()
+
+    def round_of(w, tau):
+        """Per device: the point of its last step, and the aggregated model."""
+        points, ends = [], []
+        for i in range(k):
+            wi = w.copy()
+            for _ in range(tau - 1):
+                wi = wi - lr * loss_grad(wi, i)[1]
+            points.append(wi)
+            ends.append(wi - lr * loss_grad(wi, i)[1])
+        return points, sum(a * e for a, e in zip(wts, ends, strict=True))
+
+    def by_hand(points, w):
+        fl, gl = zip(*(loss_grad(points[i], i) for i in range(k)), strict=True)
+        fw, gw = zip(*(loss_grad(w, i) for i in range(k)), strict=True)
+        dist = np.array([np.linalg.norm(points[i] - w) for i in range(k)])
+        beta = wts @ (np.linalg.norm(np.array(gl) - np.array(gw), axis=1) / dist)
+        rho = wts @ (np.abs(np.array(fl) - np.array(fw)) / dist)
+        gbar = wts @ np.array(gw)
+        delta = wts @ np.linalg.norm(np.array(gw) - gbar, axis=1)
+        return float(beta), float(rho), float(delta)
+
+    w, prev_points = hist.initial_parameters, None
+    for r, tau in enumerate([3, 2, 1]):
+        points, w_next = round_of(w, tau)
+        if prev_points is not None:  # after round r: round r-1's last steps against w
+            est = ctl.seen[r].estimates
+            want = by_hand(prev_points, w)
+            assert est.num_devices == k
+            # float32 models: differences of gradients and losses carry ~1e-4 relative error
+            assert est.beta == pytest.approx(want[0], rel=2e-3)
+            assert est.rho == pytest.approx(want[1], rel=2e-3)
+            assert est.delta == pytest.approx(want[2], rel=2e-3)
+        prev_points, w = points, w_next
+    # the last step applied by the loop with the kept gradient: the same τ-step models
+    np.testing.assert_allclose(hist.final_parameters, w, rtol=1e-4, atol=1e-5)
+
+
+def test_step_estimates_skip_a_device_left_out_of_an_aggregation():
+    system = normalized_system(4, power_w=0.1, noise_w=1e-3, bandwidth_hz=1e6)
+    masks = [np.array([True, True, True, False]), np.array([False, True, True, True])]
+    ctl = Scripted([2, 0], initial_tau=2, needs_estimates=True, estimation="steps")
+    run_fedavg(
+        **RUN,
+        system=system,
+        rounds=3,
+        local_steps=ctl,
+        aggregation=DigitalAggregation("fdma"),
+        participation=lambda r, channels, rng: masks[r],
+    )
+    assert ctl.seen[0].estimates is None
+    assert ctl.seen[1].estimates.num_devices == 2  # aggregated in both rounds
+
+
+def test_unknown_estimation_mode():
+    ctl = Scripted([1], needs_estimates=True, estimation="both")
+    with pytest.raises(InvalidInputError, match="estimation"):
+        run_fedavg(**RUN, num_clients=2, rounds=1, local_steps=ctl, aggregation=IdealAggregation())
+
+
 def test_adaptive_controller_spends_the_budget_and_stops():
     system = normalized_system(
         5, power_w=0.1, noise_w=1e-3, bandwidth_hz=2e5, cycles_per_sample=2e6
     )
     budget = 20.0
-    ctl = AdaptiveTauController(budget=budget, phi=0.05, eta=0.2, tau_max=30)
+    ctl = AdaptiveTauController(budget=budget, phi=0.05, eta=0.2, tau_max=30, estimation="pass")
     hist = run_fedavg(
         data="synthetic",
         model="logistic",

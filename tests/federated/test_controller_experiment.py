@@ -62,9 +62,19 @@ def test_fixed_tau_stops_at_the_average_round_cost():
     assert ctl.next_tau(stats(0.85)) == 0  # 0.15 s left
 
 
-def test_adaptive_pays_one_local_step_for_its_estimates():
+def test_adaptive_step_estimates_cost_nothing_extra():
     exp = registry()["frequency_control"]
     p = {**exp.constants, "strategy": "adaptive", "uplink": "cheap", "budget_s": 0.3}
+    assert p["estimation"] == "steps"
+    out = exp.point(p, np.random.default_rng(2))
+    assert out["mean_estimation_s"] == 0.0
+    assert out["best_seen_train_loss"] <= out["final_train_loss"]
+
+
+def test_adaptive_pays_one_local_step_for_its_estimation_pass():
+    exp = registry()["frequency_control"]
+    p = {**exp.constants, "strategy": "adaptive", "uplink": "cheap", "budget_s": 0.3}
+    p["estimation"] = "pass"
     out = exp.point(p, np.random.default_rng(2))
     # two passes over 8 of each device's samples cost what one step of 16 samples costs
     samples = 2 * p["estimation_samples"]

@@ -35,7 +35,7 @@ from edgeopt.federated._batched import (
 )
 from edgeopt.federated.aggregation import Aggregation, RoundContext
 from edgeopt.federated.data import resolve_dataset
-from edgeopt.federated.estimation import local_objectives
+from edgeopt.federated.estimation import batch_objectives, local_objectives
 from edgeopt.federated.history import History
 from edgeopt.federated.partition import PARTITIONS
 from edgeopt.federated.partition import partition as partition_fn
@@ -268,6 +268,42 @@ def _estimate(
     return estimates, est_s, est_j
 
 
+def _train_recording(
+    trainer: Callable[..., dict[str, torch.Tensor]],
+    net: nn.Module,
+    global_params: dict[str, torch.Tensor],
+    xs: torch.Tensor,
+    ys: torch.Tensor,
+    index: NDArray[np.int64],
+    mask: NDArray[np.float32],
+    lr: float,
+) -> tuple[dict[str, torch.Tensor], tuple[Any, ...], tuple[Any, ...]]:
+    """The round's local steps, keeping the first step's and the last step's loss and gradient.
+
+    Returns the local models, ``(F_i, ∇F_i)`` of every device's first mini-batch at the
+    global model, and ``(w_i, F_i, ∇F_i)`` at the point of its last step (the model the
+    last update starts from, with that step's mini-batch loss and gradient), as float64
+    NumPy arrays.  The last step is applied here with the gradient kept, so the local
+    models are those of ``τ`` SGD steps.
+    """
+    k, tau = xs.shape[0], index.shape[0]
+    start = {n: p[None].expand(k, *p.shape) for n, p in global_params.items()}
+    loss0, grad0 = batch_objectives(net, start, xs, ys, index[0], mask[0])
+    if tau == 1:
+        before, loss1, grad1 = start, loss0, grad0
+    else:
+        before = trainer(net, global_params, xs, ys, index[:-1], mask[:-1], lr)
+        loss1, grad1 = batch_objectives(net, before, xs, ys, index[-1], mask[-1])
+    local = {n: before[n] - lr * grad1[n] for n in before}
+
+    def numpy(t: torch.Tensor) -> NDArray[np.float64]:
+        return t.detach().double().cpu().numpy()
+
+    first = (numpy(loss0), numpy(_flat(grad0, batch=True)))
+    last = (numpy(_flat(before, batch=True)), numpy(loss1), numpy(_flat(grad1, batch=True)))
+    return local, first, last
+
+
 def run_fedavg(
     *,
     data: Any,
@@ -354,7 +390,8 @@ def run_fedavg(
         Local SGD steps per round, or a controller of them such as
         :class:`edgeopt.frequency.AdaptiveTauController`: an object with ``initial_tau``
         (the first round's count), ``next_tau(stats) -> int`` and optionally ``reset()``,
-        ``eta`` (which must equal ``lr``), ``needs_estimates`` and ``estimation_samples``.
+        ``eta`` (which must equal ``lr``), ``needs_estimates``, ``estimation``
+        (``"steps"`` or ``"pass"``) and ``estimation_samples``.
         After each aggregation the loop calls ``next_tau`` with an
         :class:`edgeopt.frequency.RoundStats` (the round's ``τ``, the cost of one local
         step -- the slowest participant's time and all participants' energy --, the rest
@@ -362,11 +399,21 @@ def run_fedavg(
         ``needs_estimates`` is true, the estimates of
         :func:`edgeopt.frequency.estimate_constants` over the aggregated devices); the
         returned count is the next round's ``τ``, and ``0`` stops the run (its budget
-        spent).  The estimates need each aggregated device's loss and gradient on its
-        whole data (or, with ``estimation_samples = n``, on a fixed subset of
-        ``min(n, D_i)`` evenly spaced samples of it) at its local model and at the new
-        global model: two passes over those samples, charged to the round as computation
-        (the slowest device's time, all devices' energy; ``History.estimation_latency_s``).
+        spent).  The controller's ``estimation`` says how the estimates are obtained.
+        ``"steps"`` (Wang et al. 2019, Algorithms 2–3; what
+        :class:`~edgeopt.frequency.AdaptiveTauController` does by default): each
+        device's loss and gradient at the global model ``w(t0)`` a round starts from are
+        those of its first local step (its mini-batch), and those at its local model are
+        those of the last local step of the round before (at the point that step starts
+        from); nothing extra is computed or charged, and the estimates handed over after
+        round ``r`` pair round ``r − 1``'s last steps with round ``r``'s first steps
+        (none after the first round), over the devices aggregated in both rounds.
+        ``"pass"`` (the default for a controller without the attribute): each aggregated
+        device's loss and gradient on its whole data (or, with
+        ``estimation_samples = n``, on a fixed subset of ``min(n, D_i)`` evenly spaced
+        samples of it) at its local model and at the new global model: two passes over
+        those samples, charged to the round as computation (the slowest device's time,
+        all devices' energy; ``History.estimation_latency_s``).
     lr : float > 0
     batch_size : int >= 1 or None
         Mini-batch size; a client with fewer samples uses all of them; ``None`` means full
@@ -518,6 +565,11 @@ def run_fedavg(
     subset = getattr(controller, "estimation_samples", None)
     if subset is not None:
         subset = check_int(subset, "local_steps.estimation_samples")
+    mode = check_choice(
+        getattr(controller, "estimation", "pass"), "local_steps.estimation", ("steps", "pass")
+    )
+    reuse = wants_estimates and mode == "steps"
+    previous: tuple[NDArray[np.bool_], tuple[Any, ...]] | None = None
     spent_s = spent_j = 0.0
 
     acc0, _ = _evaluate(net, global_params, x_test, y_test)
@@ -549,7 +601,12 @@ def run_fedavg(
             comp_s = run_system.compute_time_s(processed)
             comp_j = run_system.compute_energy_j(processed)
         index, mask = sample_batches(sizes, bsz, steps, streams["batches"])
-        local = trainer(net, global_params, xs, ys, index, mask, step_size)
+        if reuse:
+            local, first, last = _train_recording(
+                trainer, net, global_params, xs, ys, index, mask, step_size
+            )
+        else:
+            local = trainer(net, global_params, xs, ys, index, mask, step_size)
         # One (K, d) buffer for every round: the aggregations never keep it (they return
         # new tensors), and a fresh 2 MB tensor per round costs page faults on the CPU.
         updates = _flat(local, batch=True, out=updates_buf)
@@ -578,6 +635,7 @@ def run_fedavg(
             **uplink,
         )
         out = aggregation.aggregate(updates, sizes, context)
+        theta_start = theta
         theta = theta + out.update
         global_params = _unflat(theta, global_params)
         acc, loss = _evaluate(net, global_params, x_test, y_test)
@@ -586,7 +644,26 @@ def run_fedavg(
         selected = np.asarray(out.selected, dtype=bool)
         est_s = est_j = 0.0
         estimates = None
-        if wants_estimates and selected.any():
+        if reuse:
+            # Wang et al.'s Algorithms 2-3: the devices' first steps of this round give
+            # F_i and ∇F_i at the global model w(t0) this round started from; the last
+            # steps of the round before give them at the local models that were
+            # aggregated into w(t0).  No extra computation; estimates one round late.
+            if previous is not None:
+                both = previous[0] & selected
+                if both.any():
+                    point, loss_l, grad_l = previous[1]
+                    estimates = estimate_constants(
+                        local_params=point[both],
+                        global_params=theta_start.detach().double().cpu().numpy(),
+                        local_loss=loss_l[both],
+                        global_loss=first[0][both],
+                        local_grad=grad_l[both],
+                        global_grad=first[1][both],
+                        data_sizes=sizes[both],
+                    )
+            previous = (selected, last)
+        elif wants_estimates and selected.any():
             estimates, est_s, est_j = _estimate(
                 net, local, global_params, xs, ys, sizes, selected, run_system, subset
             )

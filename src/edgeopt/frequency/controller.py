@@ -3,7 +3,8 @@ r"""Adaptive control of the number of local updates between global aggregations.
 The control algorithm of Wang et al. (IEEE JSAC 2019, Algorithm 2): after every global
 aggregation the smoothness ``β``, the Lipschitz constant ``ρ`` and the gradient divergence
 ``δ`` of the local losses are estimated from the devices' losses and gradients at their
-local models and at the new global model (:func:`estimate_constants`), the costs of a local
+local models and at the global model (:func:`estimate_constants`; by default from the
+local steps' own mini-batch values, as in the paper's Algorithm 3), the costs of a local
 update ``c`` and of an aggregation ``b`` are averaged over the rounds so far, and ``τ`` is
 set to the minimizer of the convergence bound ``G(τ)`` (:func:`~edgeopt.frequency.optimal_tau`)
 over ``{1, …, min(10 τ, τ_max)}``.  When the budget left cannot pay for the next round, ``τ``
@@ -21,6 +22,7 @@ from numpy.typing import NDArray
 
 from edgeopt._validation import (
     check_array,
+    check_choice,
     check_int,
     check_options,
     check_scalar,
@@ -28,10 +30,21 @@ from edgeopt._validation import (
 )
 from edgeopt.frequency.bound import optimal_tau
 
-__all__ = ["Estimates", "RoundStats", "AdaptiveTauController", "estimate_constants", "RESOURCES"]
+__all__ = [
+    "Estimates",
+    "RoundStats",
+    "AdaptiveTauController",
+    "estimate_constants",
+    "RESOURCES",
+    "ESTIMATION",
+]
 
 #: The resources a budget may cover: the run's wall time and the devices' energy.
 RESOURCES = ("time_s", "energy_j")
+
+#: How the loop obtains the estimates: from the local steps' own losses and gradients
+#: (``"steps"``, Wang et al.'s Algorithms 2–3) or by an extra pass (``"pass"``).
+ESTIMATION = ("steps", "pass")
 
 
 @dataclass(frozen=True)
@@ -211,18 +224,27 @@ class AdaptiveTauController:
         Largest ``τ`` (default 100).
     initial_tau : int >= 1
         ``τ`` of the first round (default 1).
+    estimation : {"steps", "pass"}
+        ``"steps"`` (default; Wang et al., Algorithms 2–3): the loop takes each device's
+        loss and gradient at the global model ``w(t0)`` from its first local step after
+        the aggregation and those at its local model from the last local step before
+        it, mini-batch values the training computes anyway, so the estimates cost
+        nothing extra and arrive one aggregation late (none after the first round).
+        ``"pass"``: after each aggregation every aggregated device evaluates its loss
+        and gradient at its local model and at the new global model, an extra forward
+        and backward pass at each, charged to the round as computation.
     estimation_samples : int >= 1 or None
-        Samples per device for the estimates: ``None`` (default) evaluates each device's
-        loss and gradient on its whole data, ``n`` on a fixed subset of ``min(n, D_i)``
-        of its samples (evenly spaced, the same in every round), which makes the
-        estimation pass that the budget pays for cost ``2 min(n, D_i)`` samples instead
-        of ``2 D_i``.
+        With ``estimation="pass"``, samples per device for the estimates: ``None``
+        (default) evaluates each device's loss and gradient on its whole data, ``n`` on
+        a fixed subset of ``min(n, D_i)`` of its samples (evenly spaced, the same in
+        every round), which makes the estimation pass that the budget pays for cost
+        ``2 min(n, D_i)`` samples instead of ``2 D_i``.  Not used by ``"steps"``.
 
     Raises
     ------
     InvalidInputError
         Non-positive budget, ``φ``, ``η``; unknown resource; ``τ_max < 1``; an initial
-        ``τ`` outside ``1 … τ_max``; ``estimation_samples < 1``.
+        ``τ`` outside ``1 … τ_max``; an unknown ``estimation``; ``estimation_samples < 1``.
 
     References
     ----------
@@ -254,6 +276,7 @@ class AdaptiveTauController:
         eta: float,
         tau_max: int = 100,
         initial_tau: int = 1,
+        estimation: str = "steps",
         estimation_samples: int | None = None,
     ) -> None:
         self.budget = _budget(budget)
@@ -261,6 +284,7 @@ class AdaptiveTauController:
         self.eta = check_scalar(eta, "eta", positive=True)
         self.tau_max = check_int(tau_max, "tau_max")
         self.initial_tau = check_int(initial_tau, "initial_tau", max_value=self.tau_max)
+        self.estimation = check_choice(estimation, "estimation", ESTIMATION)
         self.estimation_samples = (
             None
             if estimation_samples is None
@@ -274,6 +298,8 @@ class AdaptiveTauController:
         self._costs: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
         #: ``τ`` chosen after each aggregation, in order (0: stop).
         self.taus: list[int] = []
+        #: The estimates handed over after each aggregation (``None`` where there were none).
+        self.estimates: list[Estimates | None] = []
 
     def next_tau(self, stats: RoundStats) -> int:
         """The number of local updates of the next round (``0``: stop the run).
@@ -294,6 +320,7 @@ class AdaptiveTauController:
         step = {"time_s": stats.step_time_s, "energy_j": stats.step_energy_j}
         agg = {"time_s": stats.aggregation_time_s, "energy_j": stats.aggregation_energy_j}
         spent = {"time_s": stats.spent_time_s, "energy_j": stats.spent_energy_j}
+        self.estimates.append(stats.estimates)
         self._costs.append((np.array([step[n] for n in names]), np.array([agg[n] for n in names])))
         budget = np.array([self.budget[n] for n in names])
         c = np.mean([x for x, _ in self._costs], axis=0)
