@@ -949,7 +949,7 @@ def _row_margins(G: np.ndarray, idx: np.ndarray, m: np.ndarray) -> np.ndarray:  
 
 #: An add-back try first runs on the ``ADD_SUBSET * max(WS_MIN, 2 N)`` active devices of
 #: smallest margins (the others are far from binding), the whole set only if needed.
-ADD_SUBSET = 8
+ADD_SUBSET = 4
 
 
 @njit(cache=True)
