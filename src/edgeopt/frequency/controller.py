@@ -170,11 +170,12 @@ class RoundStats:
         step) and all participants' energy.
     aggregation_time_s, aggregation_energy_j : float
         Cost ``b`` of the aggregation: the round's time and energy beyond ``τ·c`` (uplink
-        and the estimation pass), ``>= 0``.
+        and an estimation pass, if there is one), ``>= 0``.
     spent_time_s, spent_energy_j : float
         Totals spent so far, this round included.
     estimates : Estimates or None
-        The constants at this aggregation, when the controller asked for them.
+        The constants, when the controller asked for them (with ``estimation="steps"``
+        those of the aggregation before, ``None`` after the first round).
     """
 
     round: int
