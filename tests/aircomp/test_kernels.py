@@ -405,3 +405,41 @@ def test_warm_sca_is_monotone_and_matches_the_working_set_one(seed: int) -> None
         # warm-started from its own weights and beamformer it does not get worse
         _, again = _kernels.maxmin_sca_warm(G, m, 30, 40, np.inf, wt)
         assert again >= best * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_row_margins_and_add_subset_match_numpy_references(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k, n, size = 300, 8, 40
+    G = cn(rng, (k, n)) * 1.5
+    m = cn(rng, (n,))
+    idx = np.sort(rng.choice(k, size=200, replace=False))
+    np.testing.assert_allclose(_kernels._row_margins(G, idx, m), margins_ref(G[idx], m))
+    weights = np.zeros(k)
+    weighted = idx[rng.choice(idx.size, size=5, replace=False)]
+    weights[weighted] = 0.2
+    j = int(idx[np.argmax(margins_ref(G[idx], m))])  # the largest margin: not among the smallest
+    sub = _kernels._add_subset(G, idx, m, weights, j, size)
+    smallest = idx[np.argsort(margins_ref(G[idx], m), kind="stable")[:size]]
+    expected = np.union1d(np.union1d(smallest, weighted), [j])
+    np.testing.assert_array_equal(sub, expected)
+    # a set no larger than the subset size comes back whole
+    whole = _kernels._add_subset(G, idx[:size], m, weights, j, size)
+    np.testing.assert_array_equal(whole, idx[:size])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_warm_sca_geometric_stop_reports_the_margin_of_its_beamformer(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k, n = 300, 8
+    G = cn(rng, (k, n)) * 1.2
+    m0 = dominant_ref(G)
+    for target in (0.5, 1.0, 2.0):
+        wt = np.zeros(k)
+        m, best = _kernels.maxmin_sca_warm(G, m0, 30, 40, target, wt, True)
+        assert np.isclose(margins_ref(G, m).min(), best, rtol=1e-9)
+        assert best >= margins_ref(G, m0).min()  # monotone
+        # the stop only ends runs early: the full run never does better than reaching the target
+        wt_full = np.zeros(k)
+        _, full = _kernels.maxmin_sca_warm(G, m0, 30, 40, np.inf, wt_full)
+        assert best <= full * (1 + 1e-9) or best >= target

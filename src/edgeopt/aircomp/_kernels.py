@@ -743,11 +743,11 @@ def maxmin_sca_warm(
             gram = np.empty((ncor, ncor))
             for r in range(ncor):
                 for q in range(r + 1):
-                    acc = 0.0
+                    dot = 0.0
                     for t in range(d):
-                        acc += P[r, t] * P[q, t]
-                    gram[r, q] = acc
-                    gram[q, r] = acc
+                        dot += P[r, t] * P[q, t]
+                    gram[r, q] = dot
+                    gram[q, r] = dot
             for r in range(ncor):
                 if _corral_add_gram(R, c, gram, cor, r):
                     cor[c] = r
@@ -841,8 +841,8 @@ def maxmin_sca_warm(
             if stop_at < np.inf:
                 left = (outer - it - 1) * gain
                 if geometric and prev_gain > 0.0 and gain < prev_gain:
-                    r = gain / prev_gain
-                    left = min(left, GEOM_SAFETY * gain * r / (1.0 - r))
+                    ratio = gain / prev_gain
+                    left = min(left, GEOM_SAFETY * gain * ratio / (1.0 - ratio))
                 if best + left < stop_at:
                     break
             prev_gain = gain
@@ -965,16 +965,19 @@ def _add_subset(
     marg = _row_margins(G, idx, m)
     thr = np.partition(marg, size - 1)[size - 1]
     keep = np.zeros(s, dtype=np.bool_)
-    cnt = 0
+    cnt = 0  # the smallest margins kept (at most size; ties at thr in index order)
+    for r in range(s):
+        if marg[r] < thr:
+            keep[r] = True
+            cnt += 1
+    for r in range(s):
+        if marg[r] == thr and cnt < size:
+            keep[r] = True
+            cnt += 1
     for r in range(s):
         i = idx[r]
-        if (marg[r] < thr and cnt < size) or i == j or weights[i] > 0.0:
+        if i == j or weights[i] > 0.0:
             keep[r] = True
-            cnt += 1
-    for r in range(s):
-        if not keep[r] and marg[r] == thr and cnt < size:
-            keep[r] = True
-            cnt += 1
     return idx[keep]
 
 
@@ -1044,7 +1047,12 @@ def fast_advance(
       (exact); the rest are ordered by decreasing margin;
     * ``ADD_BACK`` (if ``add_back``): each in turn is added if the warm-started SCA still
       serves the enlarged set (then every remaining device that the new ``m`` serves is
-      added too); the pass ends after ``add_back_tries`` failures in a row.
+      added too); the pass ends after ``add_back_tries`` failures in a row.  A try on more
+      than ``ADD_SUBSET * max(WS_MIN, 2 N)`` devices runs first on that many of smallest
+      margins plus the corral (:func:`_add_subset`): kept if its beamformer serves the whole
+      enlarged set, a failure if it does not serve the subset, else the run on the whole
+      set decides (one SCA run counted).  Tries stop early by the geometric rule of
+      :func:`maxmin_sca_warm`.
 
     ``state[_RUNS]`` counts the SCA runs.
     """

@@ -75,7 +75,10 @@ def select_fast(
     iterations unless the set is close to served.  Then every dropped device the
     beamformer already serves is added (exact), and the others are tried, largest margin
     first, each kept if the warm-started SCA still serves the enlarged set (``add_back``;
-    the pass ends after ``add_back_tries`` failures in a row).  The method runs in Numba
+    the pass ends after ``add_back_tries`` failures in a row; on a large set a try runs
+    first on the ``4 max(32, 2 N)`` active devices of smallest margins and the corral,
+    kept if it serves the whole enlarged set, and stops early once the gains left,
+    extrapolated geometrically, cannot reach the target).  The method runs in Numba
     (:func:`~edgeopt.aircomp._kernels.fast_advance`), cut into calls of bounded work so
     that limits and Ctrl-C take effect between them.
 
@@ -85,7 +88,8 @@ def select_fast(
     (``c <= 2 N + 1`` members) and ``O((W + c) N + c^2)`` per point Wolfe's method adds
     (never an ``S x S`` matrix); a warm start needs few added points.  The bulk drops
     make the number of SCA runs grow about logarithmically in ``K``, and the add-back
-    pass makes about ``add_back_tries`` plus one run per device added, so the whole
+    pass makes about ``add_back_tries`` plus one run per device added (each ``O(S N)``
+    for the margins of the active set plus the run on its subset), so the whole
     method is about ``O(K N log K + K N^2)`` plus ``O(N^3)`` per SCA iteration.
 
     Parameters
