@@ -56,11 +56,6 @@ class NaiveBackend:
         u = vecs[:, -1]
         return weight * np.outer(u, u.conj())
 
-    def gain_objective(self, mask: np.ndarray) -> np.ndarray:
-        """``U = sum_{i in mask} g_i g_i^H`` (maximize the scaled gains; the sdr step)."""
-        Gm = self.G[mask]
-        return Gm.T @ Gm.conj()
-
     def _solve(self, problem: cp.Problem) -> str:
         self.solves += 1
         try:

@@ -237,15 +237,6 @@ class RealBackend:
         u = vecs[:, -1]
         return weight * np.outer(u, u)
 
-    def gain_objective(self, mask: NDArray[np.bool_]) -> NDArray[np.float64]:
-        """``U`` such that the step-2 objective ``-<U, X>`` is ``sum_{i in mask} <B_i, X>``:
-        minimizing it maximizes the sum of the scaled gains ``sum_i gamma_i h_i^H M h_i``
-        (at ``tr X = 1``)."""
-        n2 = 2 * self.n
-        U = -self.rows[mask].sum(axis=0).reshape(n2, n2).T
-        out: NDArray[np.float64] = (U + U.T) / 2
-        return out
-
     def _sparse(
         self, c: NDArray[np.float64], U: NDArray[np.float64], solvers: tuple[str, ...]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:

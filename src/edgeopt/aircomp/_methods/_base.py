@@ -59,10 +59,6 @@ class SDPBackend(Protocol):
         """``weight * u u^H`` for the top eigenvector ``u`` of ``X``."""
         ...
 
-    def gain_objective(self, mask: NDArray[np.bool_]) -> Lifted:
-        """``U`` whose step-2 objective maximizes the sum of the scaled gains in ``mask``."""
-        ...
-
     def solve_sparse(
         self, c: NDArray[np.float64], U: Lifted
     ) -> tuple[NDArray[np.float64], Lifted] | None:
