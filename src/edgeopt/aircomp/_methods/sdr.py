@@ -210,7 +210,7 @@ def grow(
     """Local improvement of a candidate ``m`` that serves ``mask``: the max-min SCA on the
     served devices, started from ``m``, raises their smallest margin, and the devices it
     then serves (over all ``K``) form the next set, until the set stops growing."""
-    while True:
+    while True:  # at most K rounds: the set grows strictly or the loop returns
         cand, worst = _kernels.maxmin_sca(
             np.ascontiguousarray(G[mask]), np.ascontiguousarray(m), SCA_OUTER, SCA_INNER, 1.0
         )
