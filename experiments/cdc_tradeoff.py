@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from edgeopt.experiments._figures import save_figure
 
 from edgeopt.coding import cdc_load, simulate_cdc, uncoded_load
 from edgeopt.repro import Experiment
@@ -153,12 +154,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     ax.set_title(f"Computation-communication tradeoff, K = {k}")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    fig.tight_layout()
-    paths = [out_dir / "cdc_tradeoff.png", out_dir / "cdc_tradeoff.pdf"]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, "cdc_tradeoff")
 
 
 EXPERIMENT = Experiment(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from edgeopt.experiments._figures import save_figure
 
 from edgeopt.channel import (
     ergodic_rate,
@@ -175,12 +176,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     ax_out.set_xlim(*SNR_RANGE_DB)
     ax_out.grid(True, which="both", alpha=0.3)
     ax_out.legend(fontsize="small")
-    fig.tight_layout()
-    paths = [out_dir / "channel.png", out_dir / "channel.pdf"]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, "channel")
 
 
 EXPERIMENT = Experiment(

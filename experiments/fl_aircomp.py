@@ -167,7 +167,8 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from edgeopt.experiments._fl import mean_curves, save_figure
+    from edgeopt.experiments._figures import save_figure
+    from edgeopt.experiments._fl import mean_curves
 
     ideal = table[table["scheme"] == "ideal"]
     channel = table[table["scheme"] != "ideal"]

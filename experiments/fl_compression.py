@@ -130,7 +130,8 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from edgeopt.experiments._fl import mean_curves, save_figure
+    from edgeopt.experiments._figures import save_figure
+    from edgeopt.experiments._fl import mean_curves
 
     curves = mean_curves(table, ["compressor"])
     fig, (ax_bits, ax_round) = plt.subplots(1, 2, figsize=(9.0, 3.6))

@@ -166,7 +166,8 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from edgeopt.experiments._fl import mean_curves, save_figure
+    from edgeopt.experiments._figures import save_figure
+    from edgeopt.experiments._fl import mean_curves
 
     curves = mean_curves(table, ["strategy"])
     labels = {"full": "all devices", "sample20": "20 % sampled", "deadline": "deadline"}

@@ -133,7 +133,8 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from edgeopt.experiments._fl import mean_curves, save_figure
+    from edgeopt.experiments._figures import save_figure
+    from edgeopt.experiments._fl import mean_curves
 
     curves = mean_curves(table, ["num_clients", "scheme"])
     ks = sorted({k[0] for k in curves})

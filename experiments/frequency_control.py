@@ -331,7 +331,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from edgeopt.experiments._fl import save_figure
+    from edgeopt.experiments._figures import save_figure
 
     fig, ax = plt.subplots(figsize=(6.5, 4.0))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]

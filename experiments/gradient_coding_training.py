@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from edgeopt.experiments._figures import save_figure
 
 from edgeopt.repro import Experiment
 
@@ -152,12 +153,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     ax.set_title("Distributed GD on digits, n = 12, s = 3")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
-    fig.tight_layout()
-    paths = [out_dir / "gradient_coding_training.png", out_dir / "gradient_coding_training.pdf"]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, "gradient_coding_training")
 
 
 EXPERIMENT = Experiment(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from edgeopt.experiments._figures import save_figure
 
 from edgeopt.coding import cdc_scheme, minimize_rank, shuffle_alignment_matrix
 from edgeopt.repro import Experiment
@@ -125,12 +126,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     ax.set_title(f"Low-rank alignment of the CDC shuffle, r = {r}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
-    fig.tight_layout()
-    paths = [out_dir / "lowrank_shuffle.png", out_dir / "lowrank_shuffle.pdf"]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, "lowrank_shuffle")
 
 
 EXPERIMENT = Experiment(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from edgeopt.experiments._figures import save_figure
 
 from edgeopt.offload import MULTIUSER_METHODS, MultiUserOffloading
 from edgeopt.repro import Experiment
@@ -123,12 +124,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
         ax.set_xlabel("users N")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
-    fig.tight_layout()
-    paths = [out_dir / "multiuser_offloading.png", out_dir / "multiuser_offloading.pdf"]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, "multiuser_offloading")
 
 
 EXPERIMENT = Experiment(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from edgeopt.experiments._figures import save_figure
 
 from edgeopt.channel import pathloss_db, shannon_rate
 from edgeopt.offload import load_device_profile, load_profile, partition_chain, partition_dag
@@ -194,12 +195,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
         axes[1, col].legend(fontsize="small")
         for ax in axes[:, col]:
             ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    paths = [out_dir / "partition_vs_rate.png", out_dir / "partition_vs_rate.pdf"]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, "partition_vs_rate")
 
 
 EXPERIMENT = Experiment(

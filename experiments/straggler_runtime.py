@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from edgeopt.experiments._figures import save_figure
 
 from edgeopt.coding import (
     delay_model,
@@ -228,12 +229,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
         ax.set_title(("with" if upload else "without") + " wireless upload")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
-    fig.tight_layout()
-    paths = [out_dir / "straggler_runtime.png", out_dir / "straggler_runtime.pdf"]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, "straggler_runtime")
 
 
 EXPERIMENT = Experiment(

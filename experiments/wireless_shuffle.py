@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from edgeopt.experiments._figures import save_figure
 
 from edgeopt.coding import (
     access_point_loads,
@@ -257,12 +258,7 @@ def plot(table: pd.DataFrame, out_dir: Path) -> list[Path]:
         ax.set_title(f"cell radius {radius:g} m (median uplink SNR {snr:.1f} dB)")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
-    fig.tight_layout()
-    paths = [out_dir / "wireless_shuffle.png", out_dir / "wireless_shuffle.pdf"]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, "wireless_shuffle")
 
 
 EXPERIMENT = Experiment(
