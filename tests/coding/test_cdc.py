@@ -135,7 +135,8 @@ def test_same_seed_same_result() -> None:
     )
 
 
-def test_decoder_catches_a_corrupted_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("network", ["shared-link", "access-point"])
+def test_decoder_catches_a_corrupted_plan(monkeypatch: pytest.MonkeyPatch, network: str) -> None:
     # a plan whose segment indices are swapped decodes the wrong bytes: `correct` must see it
     from edgeopt.coding import cdc
 
@@ -159,7 +160,7 @@ def test_decoder_catches_a_corrupted_plan(monkeypatch: pytest.MonkeyPatch) -> No
         )
 
     monkeypatch.setattr(cdc, "cdc_scheme", broken)
-    res = cdc.simulate_cdc(4, 2, num_files=6, value_bits=64, rng=0)
+    res = cdc.simulate_cdc(4, 2, num_files=6, value_bits=64, network=network, rng=0)
     assert not res.correct
 
 

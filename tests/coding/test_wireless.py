@@ -86,33 +86,6 @@ def test_shared_link_leaves_access_point_fields_empty() -> None:
     assert res.uncoded_uplink_bits_per_device is None
 
 
-def test_access_point_decoder_catches_a_corrupted_plan(monkeypatch: pytest.MonkeyPatch) -> None:
-    from edgeopt.coding import cdc
-
-    real = cdc.cdc_scheme
-
-    def broken(*args: object, **kwargs: object) -> cdc.CDCScheme:
-        plan = real(*args, **kwargs)
-        msgs = list(plan.multicasts)
-        m = msgs[0]
-        recv, b, j = m.parts[0]
-        msgs[0] = cdc.Multicast(m.sender, m.group, ((recv, b, (j + 1) % 2), *m.parts[1:]))
-        return cdc.CDCScheme(
-            plan.num_nodes,
-            plan.computation_load,
-            plan.num_files,
-            plan.num_padding_files,
-            plan.batches,
-            plan.batch_files,
-            plan.placement,
-            tuple(msgs),
-        )
-
-    monkeypatch.setattr(cdc, "cdc_scheme", broken)
-    res = cdc.simulate_cdc(4, 2, num_files=6, value_bits=64, network="access-point", rng=0)
-    assert not res.correct
-
-
 def test_access_point_decoder_catches_a_wrong_chain(monkeypatch: pytest.MonkeyPatch) -> None:
     # the devices decode from the access point's XORs: a corrupted broadcast must show.
     # K = 3, r = 1: the first two-argument XOR is the access point's broadcast for {0, 1}
