@@ -129,7 +129,7 @@ def _bounded(state: np.uint64, m: int) -> tuple[int, np.uint64]:  # pragma: no c
     mm = np.uint64(m)
     # accept z below the largest multiple of m that fits in 2^64 values
     excess = (np.uint64(0xFFFFFFFFFFFFFFFF) % mm + np.uint64(1)) % mm
-    while True:
+    while True:  # each draw is rejected with probability excess / 2^64 < m / 2^64
         state += _GAMMA
         z = _mix(state)
         if excess == np.uint64(0) or z < np.uint64(0) - excess:
