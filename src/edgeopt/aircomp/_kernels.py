@@ -11,6 +11,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+#: Floating-point flags of the hot loops: reassociation lets LLVM vectorize the dot
+#: products (several partial sums) and contraction fuses multiply-adds; no flag assumes
+#: finite values, so every NaN and infinity test keeps its meaning.
+FAST = {"reassoc", "contract"}
+
 
 @njit(cache=True)
 def margins(G: np.ndarray, m: np.ndarray) -> np.ndarray:  # pragma: no cover - numba
@@ -310,7 +315,7 @@ def _min_norm_ws(
     return x
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def _inner_products(G: np.ndarray, m: np.ndarray, out: np.ndarray) -> float:  # pragma: no cover
     """``out[i] = m^H g_i`` for every row; returns the smallest ``|m^H g_i|^2`` (``m``
     unit-norm)."""
@@ -430,20 +435,21 @@ WARM_ROUNDS = 6
 GEOM_SAFETY = 2.0
 
 
-@njit(cache=True)
-def _corral_weights(R: np.ndarray, c: int, out: np.ndarray) -> None:  # pragma: no cover
-    """Affine minimizer of the corral: ``out[:c]`` solves ``R^T R a = 1`` scaled to sum 1
-    (``R^T R = 1 1^T + P_C P_C^T``, so ``a`` minimizes ``||P_C^T a||`` over ``sum a = 1``)."""
+@njit(cache=True, fastmath=FAST)
+def _corral_weights(L: np.ndarray, c: int, out: np.ndarray) -> None:  # pragma: no cover
+    """Affine minimizer of the corral: ``out[:c]`` solves ``L L^T a = 1`` scaled to sum 1
+    (``L L^T = 1 1^T + P_C P_C^T``, so ``a`` minimizes ``||P_C^T a||`` over ``sum a = 1``).
+    Both triangular solves run along the rows of ``L`` (contiguous)."""
     for i in range(c):
         acc = 1.0
         for k in range(i):
-            acc -= R[k, i] * out[k]
-        out[i] = acc / R[i, i]
+            acc -= L[i, k] * out[k]
+        out[i] = acc / L[i, i]
     for i in range(c - 1, -1, -1):
-        acc = out[i]
-        for k in range(i + 1, c):
-            acc -= R[i, k] * out[k]
-        out[i] = acc / R[i, i]
+        v = out[i] / L[i, i]
+        out[i] = v
+        for k in range(i):
+            out[k] -= L[i, k] * v
     tot = 0.0
     for i in range(c):
         tot += out[i]
@@ -451,95 +457,98 @@ def _corral_weights(R: np.ndarray, c: int, out: np.ndarray) -> None:  # pragma: 
         out[i] /= tot
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
+def _corral_solve_row(L: np.ndarray, c: int, b: np.ndarray, nj: float) -> bool:  # pragma: no cover
+    """Row ``c`` of the lower factor from the right-hand side ``b[:c]`` (the entries of the
+    new column of ``1 1^T + P_C P_C^T``) and the new diagonal entry ``nj`` of that matrix;
+    ``False`` (row left unusable) if the new point is affinely dependent on the corral."""
+    ss = 0.0
+    for i in range(c):
+        acc = b[i]
+        for k in range(i):
+            acc -= L[i, k] * L[c, k]
+        v = acc / L[i, i]
+        L[c, i] = v
+        ss += v * v
+    rho2 = nj - ss
+    if rho2 <= WOLFE_PIVOT * nj:
+        return False
+    L[c, c] = np.sqrt(rho2)
+    for k in range(c):
+        L[k, c] = 0.0
+    return True
+
+
+@njit(cache=True, fastmath=FAST)
 def _corral_add(
-    R: np.ndarray, c: int, P: np.ndarray, cor: np.ndarray, j: int
+    L: np.ndarray, c: int, P: np.ndarray, cor: np.ndarray, j: int
 ) -> bool:  # pragma: no cover - numba
-    """Append point ``P[j]`` to the Cholesky factor ``R`` of the corral ``cor[:c]``
-    (``O(c d + c^2)``); ``False`` (nothing changed) if it is affinely dependent on it."""
+    """Append point ``P[j]`` to the lower Cholesky factor ``L`` of the corral ``cor[:c]``
+    (``L L^T = 1 1^T + P_C P_C^T``; ``O(c d + c^2)``); ``False`` (nothing changed) if it is
+    affinely dependent on it."""
     d = P.shape[1]
     nj = 1.0
     for t in range(d):
         nj += P[j, t] * P[j, t]
-    ss = 0.0
+    b = np.empty(c)
     for i in range(c):
         acc = 1.0
         pi = cor[i]
         for t in range(d):
             acc += P[pi, t] * P[j, t]
-        for k in range(i):
-            acc -= R[k, i] * R[k, c]
-        R[i, c] = acc / R[i, i]
-        ss += R[i, c] * R[i, c]
-    rho2 = nj - ss
-    if rho2 <= WOLFE_PIVOT * nj:
-        return False
-    R[c, c] = np.sqrt(rho2)
-    for k in range(c):
-        R[c, k] = 0.0
-    return True
+        b[i] = acc
+    return _corral_solve_row(L, c, b, nj)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def _corral_add_gram(
-    R: np.ndarray, c: int, gram: np.ndarray, cor: np.ndarray, j: int
+    L: np.ndarray, c: int, gram: np.ndarray, cor: np.ndarray, j: int
 ) -> bool:  # pragma: no cover - numba
     """:func:`_corral_add` from the Gram matrix ``gram[a, b] = <P_a, P_b>`` of the points
     (``O(c^2)``: no inner product of coordinates); ``False`` if ``P_j`` is affinely
     dependent on the corral."""
-    nj = 1.0 + gram[j, j]
-    ss = 0.0
+    b = np.empty(c)
     for i in range(c):
-        acc = 1.0 + gram[cor[i], j]
-        for k in range(i):
-            acc -= R[k, i] * R[k, c]
-        R[i, c] = acc / R[i, i]
-        ss += R[i, c] * R[i, c]
-    rho2 = nj - ss
-    if rho2 <= WOLFE_PIVOT * nj:
-        return False
-    R[c, c] = np.sqrt(rho2)
-    for k in range(c):
-        R[c, k] = 0.0
-    return True
+        b[i] = 1.0 + gram[cor[i], j]
+    return _corral_solve_row(L, c, b, 1.0 + gram[j, j])
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def _corral_delete(
-    R: np.ndarray, c: int, k: int, cor: np.ndarray, lam: np.ndarray
+    L: np.ndarray, c: int, k: int, cor: np.ndarray, lam: np.ndarray
 ) -> None:  # pragma: no cover - numba
-    """Remove member ``k`` of the corral: shift its column out of ``R`` and restore the
-    triangle by Givens rotations (``O(c^2)``)."""
+    """Remove member ``k`` of the corral: shift its row out of ``L`` and restore the
+    triangle by Givens rotations of adjacent columns (``O(c^2)``)."""
+    for row in range(k, c - 1):
+        for q in range(row + 2):
+            L[row, q] = L[row + 1, q]
+        cor[row] = cor[row + 1]
+        lam[row] = lam[row + 1]
     for col in range(k, c - 1):
-        for r in range(c):
-            R[r, col] = R[r, col + 1]
-        cor[col] = cor[col + 1]
-        lam[col] = lam[col + 1]
-    for col in range(k, c - 1):
-        a = R[col, col]
-        b = R[col + 1, col]
+        a = L[col, col]
+        b = L[col, col + 1]
         h = np.hypot(a, b)
         cs = a / h
         sn = b / h
         for jj in range(col, c - 1):
-            t1 = R[col, jj]
-            t2 = R[col + 1, jj]
-            R[col, jj] = cs * t1 + sn * t2
-            R[col + 1, jj] = -sn * t1 + cs * t2
+            t1 = L[jj, col]
+            t2 = L[jj, col + 1]
+            L[jj, col] = cs * t1 + sn * t2
+            L[jj, col + 1] = -sn * t1 + cs * t2
     for jj in range(c):
-        R[c - 1, jj] = 0.0
-        R[jj, c - 1] = 0.0
+        L[c - 1, jj] = 0.0
+        L[jj, c - 1] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def _corral_minor(
-    R: np.ndarray, c: int, cor: np.ndarray, lam: np.ndarray, alpha: np.ndarray
+    L: np.ndarray, c: int, cor: np.ndarray, lam: np.ndarray, alpha: np.ndarray
 ) -> int:  # pragma: no cover - numba
     """Wolfe's minor cycles: move the weights ``lam`` towards the affine minimizer of the
     corral, dropping the members whose weight reaches 0, until that minimizer has positive
     weights.  Returns the new corral size."""
     while c > 0:
-        _corral_weights(R, c, alpha)
+        _corral_weights(L, c, alpha)
         ok = True
         for i in range(c):
             if not alpha[i] > 1e-14:
@@ -565,7 +574,7 @@ def _corral_minor(
         i = c - 1
         while i >= 0:
             if lam[i] <= 1e-14:
-                _corral_delete(R, c, i, cor, lam)
+                _corral_delete(L, c, i, cor, lam)
                 c -= 1
             i -= 1
         tot = 0.0
@@ -578,24 +587,24 @@ def _corral_minor(
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def min_norm_wolfe(
     P: np.ndarray,
     nw: int,
     cor: np.ndarray,
     lam: np.ndarray,
     c: int,
-    R: np.ndarray,
+    L: np.ndarray,
     x: np.ndarray,
     gap: float,
     max_major: int,
 ) -> int:  # pragma: no cover - numba
     """Min-norm point of the convex hull of the rows ``P[:nw]`` (real, ``d`` columns) by
     Wolfe's method, resumed from the corral ``cor[:c]`` with weights ``lam[:c]`` (convex)
-    and the Cholesky factor ``R`` of ``1 1^T + P_C P_C^T``.
+    and the lower Cholesky factor ``L`` of ``1 1^T + P_C P_C^T``.
 
     Each major cycle adds the point that minimizes ``<p, x>`` (``O(nw d)``) and updates
-    ``R`` (``O(c d + c^2)``); minor cycles drop members (``O(c^2)`` each).  Stops once the
+    ``L`` (``O(c d + c^2)``); minor cycles drop members (``O(c^2)`` each).  Stops once the
     Frank-Wolfe gap ``||x||^2 - min_p <p, x>`` is at most ``gap * ||x||^2``, after
     ``max_major`` added points, or when the best point is affinely dependent on the corral.
     The point ``x`` (length ``d``) and the corral are written in place; returns ``c``.
@@ -606,7 +615,7 @@ def min_norm_wolfe(
        pp. 128-149, 1976, DOI 10.1007/BF01580381 (the major and minor cycles).
     """
     d = P.shape[1]
-    cm = R.shape[0]
+    cm = L.shape[0]
     alpha = np.empty(cm)
     inc = np.zeros(nw, dtype=np.bool_)
     for i in range(c):
@@ -632,11 +641,11 @@ def min_norm_wolfe(
                 jb = i
         if c == 0 or nx2 - low <= gap * nx2 or nx2 <= 1e-300 or inc[jb] or c >= cm:
             break
-        if not _corral_add(R, c, P, cor, jb):
+        if not _corral_add(L, c, P, cor, jb):
             break
         cor[c] = jb
         lam[c] = 0.0
-        c = _corral_minor(R, c + 1, cor, lam, alpha)
+        c = _corral_minor(L, c + 1, cor, lam, alpha)
         for i in range(nw):
             inc[i] = False
         for i in range(c):
@@ -650,7 +659,7 @@ def min_norm_wolfe(
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def maxmin_sca_warm(
     G: np.ndarray,
     m0: np.ndarray,
@@ -693,7 +702,7 @@ def maxmin_sca_warm(
     ph = np.empty(s, dtype=np.complex128)
     marg = np.empty(s)
     cm = d + 2
-    R = np.zeros((cm, cm))
+    L = np.zeros((cm, cm))
     cor = np.zeros(cm, dtype=np.int64)
     lam = np.zeros(cm)
     alpha = np.zeros(cm)
@@ -749,7 +758,7 @@ def maxmin_sca_warm(
                     gram[r, q] = dot
                     gram[q, r] = dot
             for r in range(ncor):
-                if _corral_add_gram(R, c, gram, cor, r):
+                if _corral_add_gram(L, c, gram, cor, r):
                     cor[c] = r
                     lam[c] = wt[Wd[r]]
                     c += 1
@@ -763,7 +772,7 @@ def maxmin_sca_warm(
                 if v < short:
                     short = v
                     r0 = r
-            _corral_add(R, 0, P, cor, r0)
+            _corral_add(L, 0, P, cor, r0)
             cor[0] = r0
             lam[0] = 1.0
             c = 1
@@ -773,9 +782,9 @@ def maxmin_sca_warm(
                 tot += lam[i]
             for i in range(c):
                 lam[i] /= tot
-            c = _corral_minor(R, c, cor, lam, alpha)
+            c = _corral_minor(L, c, cor, lam, alpha)
         for rnd in range(WARM_ROUNDS):
-            c = min_norm_wolfe(P, nw, cor, lam, c, R, x, MIN_NORM_GAP, WOLFE_MAJOR_PER_DIM * d)
+            c = min_norm_wolfe(P, nw, cor, lam, c, L, x, MIN_NORM_GAP, WOLFE_MAJOR_PER_DIM * d)
             nx2 = 0.0
             for t in range(d):
                 nx2 += x[t] * x[t]
@@ -864,20 +873,38 @@ def dominant_direction(G: np.ndarray, idx: np.ndarray) -> np.ndarray:  # pragma:
     return vecs[:, n - 1].copy()
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def power_direction(G: np.ndarray, idx: np.ndarray, iters: int) -> np.ndarray:  # pragma: no cover
     """Approximate dominant eigenvector of ``sum_{i in idx} g_i g_i^H / ||g_i||^2`` by
-    ``iters`` power iterations from the strongest normalized channel (a cheap start)."""
+    ``iters`` power iterations from the strongest normalized channel (a cheap start).
+
+    The matrix is accumulated in real arithmetic, its upper triangle only (``O(|idx| N^2)``
+    with contiguous inner loops), then each iteration costs ``O(N^2)``."""
     n = G.shape[1]
-    A = np.zeros((n, n), dtype=np.complex128)
+    Ar = np.zeros((n, n))
+    Ai = np.zeros((n, n))
+    ur = np.empty(n)
+    ui = np.empty(n)
     for i in idx:
-        gi = G[i]
         nrm = 0.0
         for j in range(n):
-            nrm += gi[j].real ** 2 + gi[j].imag ** 2
+            nrm += G[i, j].real ** 2 + G[i, j].imag ** 2
+        f = 1.0 / np.sqrt(nrm)
+        for j in range(n):
+            ur[j] = G[i, j].real * f
+            ui[j] = G[i, j].imag * f
+        # A[r, c] += u_r conj(u_c), for c >= r
         for r in range(n):
-            for c in range(n):
-                A[r, c] += gi[r] * np.conj(gi[c]) / nrm
+            a = ur[r]
+            b = ui[r]
+            for c in range(r, n):
+                Ar[r, c] += a * ur[c] + b * ui[c]
+                Ai[r, c] += b * ur[c] - a * ui[c]
+    A = np.empty((n, n), dtype=np.complex128)
+    for r in range(n):
+        for c in range(r, n):
+            A[r, c] = Ar[r, c] + 1j * Ai[r, c]
+            A[c, r] = Ar[r, c] - 1j * Ai[r, c]
     v = np.zeros(n, dtype=np.complex128)
     for j in range(n):
         v[j] = 1.0 + 0.1j * j
@@ -930,7 +957,7 @@ _PHASE, _RUNS, _PTR, _FAILS, _NORDER = 0, 1, 2, 3, 4
 DROP, ADD_PREPARE, ADD_BACK, DONE = 0, 1, 2, 3
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def _row_margins(G: np.ndarray, idx: np.ndarray, m: np.ndarray) -> np.ndarray:  # pragma: no cover
     """:func:`margins` of the rows ``idx`` of ``G`` (no copy of the rows)."""
     n = G.shape[1]
@@ -952,7 +979,7 @@ def _row_margins(G: np.ndarray, idx: np.ndarray, m: np.ndarray) -> np.ndarray:  
 ADD_SUBSET = 4
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def _add_subset(
     G: np.ndarray, idx: np.ndarray, m: np.ndarray, weights: np.ndarray, j: int, size: int
 ) -> np.ndarray:  # pragma: no cover - numba
@@ -981,7 +1008,7 @@ def _add_subset(
     return idx[keep]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def fast_init(
     G: np.ndarray, active: np.ndarray, m: np.ndarray, servable: np.ndarray, state: np.ndarray
 ) -> None:  # pragma: no cover - numba
@@ -1013,7 +1040,7 @@ def fast_init(
     m[:] = power_direction(G, np.flatnonzero(servable), 30)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def fast_advance(
     G: np.ndarray,
     active: np.ndarray,
@@ -1168,7 +1195,7 @@ def fast_advance(
                 state[_FAILS] += 1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=FAST)
 def fast_batch(
     G: np.ndarray,
     active: np.ndarray,
