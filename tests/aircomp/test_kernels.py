@@ -418,13 +418,16 @@ def test_row_margins_and_add_subset_match_numpy_references(seed: int) -> None:
     weights = np.zeros(k)
     weighted = idx[rng.choice(idx.size, size=5, replace=False)]
     weights[weighted] = 0.2
-    j = int(idx[np.argmax(margins_ref(G[idx], m))])  # the largest margin: not among the smallest
-    sub = _kernels._add_subset(G, idx, m, weights, j, size)
+    # a group of new devices: the two largest margins, not among the smallest
+    group = idx[np.argsort(margins_ref(G[idx], m), kind="stable")[-2:]]
+    new = np.zeros(k, dtype=bool)
+    new[group] = True
+    sub = _kernels._add_subset(G, idx, m, weights, new, size)
     smallest = idx[np.argsort(margins_ref(G[idx], m), kind="stable")[:size]]
-    expected = np.union1d(np.union1d(smallest, weighted), [j])
+    expected = np.union1d(np.union1d(smallest, weighted), group)
     np.testing.assert_array_equal(sub, expected)
     # a set no larger than the subset size comes back whole
-    whole = _kernels._add_subset(G, idx[:size], m, weights, j, size)
+    whole = _kernels._add_subset(G, idx[:size], m, weights, new, size)
     np.testing.assert_array_equal(whole, idx[:size])
 
 

@@ -630,16 +630,20 @@ def min_norm_wolfe(
         nx2 = 0.0
         for t in range(d):
             nx2 += x[t] * x[t]
+        # the most violating point outside the corral (the members all lie at <p, x> =
+        # ||x||^2, x being their affine minimizer)
         low = np.inf
         jb = -1
         for i in range(nw):
+            if inc[i]:
+                continue
             acc = 0.0
             for t in range(d):
                 acc += P[i, t] * x[t]
             if acc < low:
                 low = acc
                 jb = i
-        if c == 0 or nx2 - low <= gap * nx2 or nx2 <= 1e-300 or inc[jb] or c >= cm:
+        if c == 0 or jb < 0 or nx2 - low <= gap * nx2 or nx2 <= 1e-300 or c >= cm:
             break
         if not _corral_add(L, c, P, cor, jb):
             break
@@ -657,6 +661,40 @@ def min_norm_wolfe(
         for t in range(d):
             x[t] += lam[i] * P[pi, t]
     return c
+
+
+@njit(cache=True, fastmath=FAST)
+def _interleave(v: np.ndarray, u: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover
+    """``u``, ``w`` (length ``2 N``) such that for a row ``g`` of ``G`` viewed as reals
+    ``(Re g_1, Im g_1, ...)``: ``<g, u> = Re(v^H g)`` and ``<g, w> = Im(v^H g)``."""
+    for j in range(v.shape[0]):
+        u[2 * j] = v[j].real
+        u[2 * j + 1] = v[j].imag
+        w[2 * j] = -v[j].imag
+        w[2 * j + 1] = v[j].real
+
+
+@njit(cache=True, fastmath=FAST)
+def _inner_products_v(
+    V: np.ndarray, u: np.ndarray, w: np.ndarray, out: np.ndarray
+) -> float:  # pragma: no cover - numba
+    """``out[i] = v^H g_i`` for every row of ``G`` (``V``: ``G`` viewed as reals, ``u``, ``w``
+    from :func:`_interleave`: two contiguous real dot products per row); returns the
+    smallest ``|v^H g_i|^2``."""
+    s, d = V.shape
+    worst = np.inf
+    for i in range(s):
+        ar = 0.0
+        ai = 0.0
+        for t in range(d):
+            g = V[i, t]
+            ar += g * u[t]
+            ai += g * w[t]
+        out[i] = ar + 1j * ai
+        v = ar * ar + ai * ai
+        if v < worst:
+            worst = v
+    return worst
 
 
 @njit(cache=True, fastmath=FAST)
@@ -692,8 +730,12 @@ def maxmin_sca_warm(
         return _maxmin_dense(G, m0, outer, inner, stop_at)
     d = 2 * n
     m = m0 / np.sqrt(np.sum(np.abs(m0) ** 2))
+    V = G.view(np.float64)
+    u = np.empty(2 * n)
+    w = np.empty(2 * n)
     c_ip = np.empty(s, dtype=np.complex128)
-    best = _inner_products(G, m, c_ip)
+    _interleave(m, u, w)
+    best = _inner_products_v(V, u, w, c_ip)
     w0 = min(s, max(WS_MIN, WS_PER_ANTENNA * n))
     wadd = max(8, n)
     P = np.empty((s, d))
@@ -783,6 +825,7 @@ def maxmin_sca_warm(
             for i in range(c):
                 lam[i] /= tot
             c = _corral_minor(L, c, cor, lam, alpha)
+        fresh = False  # whether c_new already holds cand^H g_i for the final x
         for rnd in range(WARM_ROUNDS):
             c = min_norm_wolfe(P, nw, cor, lam, c, L, x, MIN_NORM_GAP, WOLFE_MAJOR_PER_DIM * d)
             nx2 = 0.0
@@ -790,22 +833,33 @@ def maxmin_sca_warm(
                 nx2 += x[t] * x[t]
             if nx2 <= 1e-300 or rnd == WARM_ROUNDS - 1:
                 break
-            # optimality of the min-norm point over every device: Re(Gh_i^H x) >= ||x||^2
+            # optimality of the min-norm point over every device: Re(Gh_i^H x) >= ||x||^2;
+            # the same pass gives g_i^H x, hence the inner products of the candidate
+            # x / ||x|| with every device
             for j in range(n):
-                xc[j] = x[j] + 1j * x[n + j]
+                u[2 * j] = x[j]
+                u[2 * j + 1] = x[n + j]
+                w[2 * j] = x[n + j]
+                w[2 * j + 1] = -x[j]
+            inv = 1.0 / np.sqrt(nx2)
             nv = 0
             for i in range(s):
+                ar = 0.0
+                ai = 0.0
+                for t in range(d):
+                    g = V[i, t]
+                    ar += g * u[t]
+                    ai += g * w[t]
+                c_new[i] = (ar - 1j * ai) * inv
                 if pos[i] >= 0:
                     continue
-                acc = 0j
-                for j in range(n):
-                    acc += np.conj(G[i, j]) * xc[j]
-                val = (ph[i] * acc).real
+                val = ph[i].real * ar - ph[i].imag * ai
                 t_all[i] = val
                 if val < nx2 * (1.0 - 1e-6):
                     t_out[nv] = val
                     nv += 1
             if nv == 0:
+                fresh = True
                 break
             limit = np.inf
             if nv > wadd:
@@ -833,7 +887,15 @@ def maxmin_sca_warm(
         if nrm <= 1e-300:
             break
         cand = xc / nrm
-        new = _inner_products(G, cand, c_new)
+        if fresh:
+            new = np.inf
+            for i in range(s):
+                v = c_new[i].real ** 2 + c_new[i].imag ** 2
+                if v < new:
+                    new = v
+        else:
+            _interleave(cand, u, w)
+            new = _inner_products_v(V, u, w, c_new)
         if new > best * (1.0 + 1e-9):
             gain = new - best
             m = cand
@@ -876,35 +938,56 @@ def dominant_direction(G: np.ndarray, idx: np.ndarray) -> np.ndarray:  # pragma:
 @njit(cache=True, fastmath=FAST)
 def power_direction(G: np.ndarray, idx: np.ndarray, iters: int) -> np.ndarray:  # pragma: no cover
     """Approximate dominant eigenvector of ``sum_{i in idx} g_i g_i^H / ||g_i||^2`` by
-    ``iters`` power iterations from the strongest normalized channel (a cheap start).
+    ``iters`` power iterations from a fixed start (a cheap start for the greedy).
 
-    The matrix is accumulated in real arithmetic, its upper triangle only (``O(|idx| N^2)``
-    with contiguous inner loops), then each iteration costs ``O(N^2)``."""
+    The matrix is formed in real arithmetic from the normalized channels stored by
+    antenna (contiguous over devices), its upper triangle in 2 x 2 blocks of entries
+    (``O(|idx| N^2)``); each iteration then costs ``O(N^2)``."""
     n = G.shape[1]
-    Ar = np.zeros((n, n))
-    Ai = np.zeros((n, n))
-    ur = np.empty(n)
-    ui = np.empty(n)
-    for i in idx:
+    s = idx.size
+    Ur = np.empty((n, s))
+    Ui = np.empty((n, s))
+    for q in range(s):
+        i = idx[q]
         nrm = 0.0
         for j in range(n):
             nrm += G[i, j].real ** 2 + G[i, j].imag ** 2
         f = 1.0 / np.sqrt(nrm)
         for j in range(n):
-            ur[j] = G[i, j].real * f
-            ui[j] = G[i, j].imag * f
-        # A[r, c] += u_r conj(u_c), for c >= r
-        for r in range(n):
-            a = ur[r]
-            b = ui[r]
-            for c in range(r, n):
-                Ar[r, c] += a * ur[c] + b * ui[c]
-                Ai[r, c] += b * ur[c] - a * ui[c]
+            Ur[j, q] = G[i, j].real * f
+            Ui[j, q] = G[i, j].imag * f
+    # A[r, c] = sum_q u_q[r] conj(u_q[c]) for c >= r (entries past n - 1 are recomputed
+    # copies of the last row or column when n is odd)
     A = np.empty((n, n), dtype=np.complex128)
+    for r0 in range(0, n, 2):
+        r1 = min(r0 + 1, n - 1)
+        for c0 in range(r0, n, 2):
+            c1 = min(c0 + 1, n - 1)
+            a00r = a00i = a01r = a01i = a10r = a10i = a11r = a11i = 0.0
+            for q in range(s):
+                xr0 = Ur[r0, q]
+                xi0 = Ui[r0, q]
+                xr1 = Ur[r1, q]
+                xi1 = Ui[r1, q]
+                yr0 = Ur[c0, q]
+                yi0 = Ui[c0, q]
+                yr1 = Ur[c1, q]
+                yi1 = Ui[c1, q]
+                a00r += xr0 * yr0 + xi0 * yi0
+                a00i += xi0 * yr0 - xr0 * yi0
+                a01r += xr0 * yr1 + xi0 * yi1
+                a01i += xi0 * yr1 - xr0 * yi1
+                a10r += xr1 * yr0 + xi1 * yi0
+                a10i += xi1 * yr0 - xr1 * yi0
+                a11r += xr1 * yr1 + xi1 * yi1
+                a11i += xi1 * yr1 - xr1 * yi1
+            A[r0, c0] = a00r + 1j * a00i
+            A[r0, c1] = a01r + 1j * a01i
+            A[r1, c0] = a10r + 1j * a10i
+            A[r1, c1] = a11r + 1j * a11i
     for r in range(n):
-        for c in range(r, n):
-            A[r, c] = Ar[r, c] + 1j * Ai[r, c]
-            A[c, r] = Ar[r, c] - 1j * Ai[r, c]
+        for c in range(r + 1, n):
+            A[c, r] = np.conj(A[r, c])
     v = np.zeros(n, dtype=np.complex128)
     for j in range(n):
         v[j] = 1.0 + 0.1j * j
@@ -952,27 +1035,57 @@ ONE_AT_A_TIME = 64
 DROP_CONTINUE = 0.5
 
 #: Slots of the integer state of :func:`fast_advance`.
-_PHASE, _RUNS, _PTR, _FAILS, _NORDER = 0, 1, 2, 3, 4
+_PHASE, _RUNS, _PTR, _FAILS, _NORDER, _STEP, _STREAK = 0, 1, 2, 3, 4, 5, 6
 #: Phases: dropping, preparing the add-back, adding back, done.
 DROP, ADD_PREPARE, ADD_BACK, DONE = 0, 1, 2, 3
 
 
 @njit(cache=True, fastmath=FAST)
 def _row_margins(G: np.ndarray, idx: np.ndarray, m: np.ndarray) -> np.ndarray:  # pragma: no cover
-    """:func:`margins` of the rows ``idx`` of ``G`` (no copy of the rows)."""
+    """:func:`margins` of the rows ``idx`` of ``G`` (no copy of the rows; two contiguous
+    real dot products per row, see :func:`_inner_products_v`)."""
     n = G.shape[1]
+    V = G.view(np.float64)
+    u = np.empty(2 * n)
+    w = np.empty(2 * n)
+    _interleave(m, u, w)
     norm2 = 0.0
     for j in range(n):
         norm2 += m[j].real ** 2 + m[j].imag ** 2
     out = np.empty(idx.size)
     for r in range(idx.size):
         i = idx[r]
-        acc = 0j
-        for j in range(n):
-            acc += np.conj(m[j]) * G[i, j]
-        out[r] = (acc.real**2 + acc.imag**2) / norm2
+        ar = 0.0
+        ai = 0.0
+        for t in range(2 * n):
+            g = V[i, t]
+            ar += g * u[t]
+            ai += g * w[t]
+        out[r] = (ar * ar + ai * ai) / norm2
     return out
 
+
+@njit(cache=True, fastmath=FAST)
+def _smallest(v: np.ndarray, d: int) -> np.ndarray:  # pragma: no cover - numba
+    """Indices of the ``d`` smallest entries of ``v`` (ties at the threshold in index
+    order), ``O(len(v))``."""
+    thr = np.partition(v, d - 1)[d - 1]
+    out = np.empty(d, dtype=np.int64)
+    cnt = 0
+    for r in range(v.size):
+        if v[r] < thr:
+            out[cnt] = r
+            cnt += 1
+    for r in range(v.size):
+        if v[r] == thr and cnt < d:
+            out[cnt] = r
+            cnt += 1
+    return out
+
+
+#: The largest group of devices one add-back try adds at once (the group doubles after a
+#: try that succeeds and halves after one that fails).
+ADD_STEP_MAX = 64
 
 #: An add-back try first runs on the ``ADD_SUBSET * max(WS_MIN, 2 N)`` active devices of
 #: smallest margins (the others are far from binding), the whole set only if needed.
@@ -981,11 +1094,16 @@ ADD_SUBSET = 4
 
 @njit(cache=True, fastmath=FAST)
 def _add_subset(
-    G: np.ndarray, idx: np.ndarray, m: np.ndarray, weights: np.ndarray, j: int, size: int
+    G: np.ndarray,
+    idx: np.ndarray,
+    m: np.ndarray,
+    weights: np.ndarray,
+    new: np.ndarray,
+    size: int,
 ) -> np.ndarray:  # pragma: no cover - numba
-    """The devices of ``idx`` with the ``size`` smallest margins under ``m``, with device
-    ``j`` and every device of positive min-norm weight (sorted; ``idx`` itself if it has at
-    most ``size`` devices).  ``O(|idx| N)``."""
+    """The devices of ``idx`` with the ``size`` smallest margins under ``m``, with the
+    devices marked in ``new`` (boolean, length ``K``) and every device of positive min-norm
+    weight (sorted; ``idx`` itself if it has at most ``size`` devices).  ``O(|idx| N)``."""
     s = idx.size
     if s <= size:
         return idx
@@ -1003,7 +1121,7 @@ def _add_subset(
             cnt += 1
     for r in range(s):
         i = idx[r]
-        if i == j or weights[i] > 0.0:
+        if new[i] or weights[i] > 0.0:
             keep[r] = True
     return idx[keep]
 
@@ -1107,7 +1225,7 @@ def fast_advance(
             if best >= 1.0:
                 state[_PHASE] = ADD_PREPARE
                 continue
-            marg = margins(Gs, m)
+            marg = _row_margins(Gs, np.arange(idx.size), m)
             nv = 0
             for v in marg:
                 if v < 1.0:
@@ -1115,13 +1233,13 @@ def fast_advance(
             # one at a time while the set is small (as cheap as it is careful), in bulk after
             d = 1 if idx.size <= ONE_AT_A_TIME else max(1, int(drop_fraction * nv))
             d = min(d, idx.size - 1) if idx.size > 1 else 1
-            worst = np.argsort(marg)[:d]
+            worst = _smallest(marg, d)
             for r in worst:
                 active[idx[r]] = False
                 weights[idx[r]] = 0.0
         elif phase == ADD_PREPARE:
             cand_idx = np.flatnonzero(servable & ~active)
-            md = margins(G[cand_idx], m)
+            md = _row_margins(G, cand_idx, m)
             cnt = 0
             for r in range(cand_idx.size):
                 if md[r] >= 1.0:
@@ -1147,14 +1265,27 @@ def fast_advance(
             if state[_PTR] >= state[_NORDER] or state[_FAILS] >= add_back_tries:
                 state[_PHASE] = DONE
                 break
-            j = order[state[_PTR]]
-            state[_PTR] += 1
-            if active[j]:
+            # the next group of candidates not yet active, in order
+            step = max(1, state[_STEP])
+            grp = np.empty(step, dtype=np.int64)
+            ng = 0
+            p = state[_PTR]
+            while p < state[_NORDER] and ng < step:
+                i = order[p]
+                p += 1
+                if not active[i]:
+                    grp[ng] = i
+                    ng += 1
+            if ng == 0:
+                state[_PTR] = p
                 continue
-            active[j] = True
+            new = np.zeros(k, dtype=np.bool_)
+            for r in range(ng):
+                active[grp[r]] = True
+                new[grp[r]] = True
             idx = np.flatnonzero(active)
             size = ADD_SUBSET * max(WS_MIN, WS_PER_ANTENNA * n)
-            sub = _add_subset(G, idx, m, weights, j, size)
+            sub = _add_subset(G, idx, m, weights, new, size)
             ok = False
             cand = m
             if sub.size < idx.size:
@@ -1181,7 +1312,11 @@ def fast_advance(
             runs += 1
             if ok:
                 m[:] = cand
+                state[_PTR] = p
                 state[_FAILS] = 0
+                state[_STREAK] += 1
+                # the group doubles after two successes in a row
+                state[_STEP] = min(2 * ng, ADD_STEP_MAX) if state[_STREAK] >= 2 else ng
                 for r in range(state[_PTR], state[_NORDER]):
                     i = order[r]
                     if not active[i]:
@@ -1191,8 +1326,14 @@ def fast_advance(
                         if acc.real**2 + acc.imag**2 >= 1.0:
                             active[i] = True
             else:
-                active[j] = False
-                state[_FAILS] += 1
+                state[_STREAK] = 0
+                for r in range(ng):
+                    active[grp[r]] = False
+                if ng > 1:  # the same candidates again, half as many
+                    state[_STEP] = ng // 2
+                else:
+                    state[_PTR] = p
+                    state[_FAILS] += 1
 
 
 @njit(cache=True, parallel=True, fastmath=FAST)

@@ -18,9 +18,9 @@ from edgeopt.aircomp._methods._base import Limits, MethodResult, SelectionProble
 OPTIONS: OptionSchema = {
     "sca_outer": (30, partial(check_int, min_value=1)),
     "sca_inner": (40, partial(check_int, min_value=1)),
-    "drop_fraction": (0.25, partial(check_scalar, low=0.0, high=1.0)),
+    "drop_fraction": (0.5, partial(check_scalar, low=0.0, high=1.0)),
     "add_back": (True, check_bool),
-    "add_back_tries": (16, partial(check_int, min_value=1)),
+    "add_back_tries": (8, partial(check_int, min_value=1)),
     "drop_outer": (2, partial(check_int, min_value=1)),
 }
 RANDOMIZED = False
