@@ -130,11 +130,12 @@ def run_fast(G: np.ndarray, outer: int = 30, inner: int = 40, runs: int = 1 << 3
     k, n = G.shape
     active, servable = np.zeros(k, dtype=bool), np.zeros(k, dtype=bool)
     m, order, state = np.zeros(n, dtype=complex), np.zeros(k, dtype=np.int64), np.zeros(8, np.int64)
-    weights = np.zeros(k)
+    weights, marg = np.zeros(k), np.zeros(k)
     _kernels.fast_init(G, active, m, servable, state)
     while state[0] != _kernels.DONE:
         _kernels.fast_advance(
-            G, active, m, servable, order, weights, state, runs, outer, inner, 0.25, True, 16, 2
+            G, active, m, servable, order, weights, marg, state, runs, outer, inner, 0.5, True,
+            8, 2,
         )
     return active, m, int(state[1])
 
@@ -422,12 +423,12 @@ def test_row_margins_and_add_subset_match_numpy_references(seed: int) -> None:
     group = idx[np.argsort(margins_ref(G[idx], m), kind="stable")[-2:]]
     new = np.zeros(k, dtype=bool)
     new[group] = True
-    sub = _kernels._add_subset(G, idx, m, weights, new, size)
+    sub = _kernels._add_subset(idx, margins_ref(G[idx], m), weights, new, size)
     smallest = idx[np.argsort(margins_ref(G[idx], m), kind="stable")[:size]]
     expected = np.union1d(np.union1d(smallest, weighted), group)
     np.testing.assert_array_equal(sub, expected)
     # a set no larger than the subset size comes back whole
-    whole = _kernels._add_subset(G, idx[:size], m, weights, new, size)
+    whole = _kernels._add_subset(idx[:size], margins_ref(G[idx[:size]], m), weights, new, size)
     np.testing.assert_array_equal(whole, idx[:size])
 
 

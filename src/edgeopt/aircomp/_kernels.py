@@ -1035,7 +1035,7 @@ ONE_AT_A_TIME = 64
 DROP_CONTINUE = 0.5
 
 #: Slots of the integer state of :func:`fast_advance`.
-_PHASE, _RUNS, _PTR, _FAILS, _NORDER, _STEP, _STREAK = 0, 1, 2, 3, 4, 5, 6
+_PHASE, _RUNS, _PTR, _FAILS, _NORDER, _STEP, _STREAK, _MVALID = 0, 1, 2, 3, 4, 5, 6, 7
 #: Phases: dropping, preparing the add-back, adding back, done.
 DROP, ADD_PREPARE, ADD_BACK, DONE = 0, 1, 2, 3
 
@@ -1094,20 +1094,19 @@ ADD_SUBSET = 4
 
 @njit(cache=True, fastmath=FAST)
 def _add_subset(
-    G: np.ndarray,
     idx: np.ndarray,
-    m: np.ndarray,
+    marg: np.ndarray,
     weights: np.ndarray,
     new: np.ndarray,
     size: int,
 ) -> np.ndarray:  # pragma: no cover - numba
-    """The devices of ``idx`` with the ``size`` smallest margins under ``m``, with the
-    devices marked in ``new`` (boolean, length ``K``) and every device of positive min-norm
-    weight (sorted; ``idx`` itself if it has at most ``size`` devices).  ``O(|idx| N)``."""
+    """The devices of ``idx`` with the ``size`` smallest margins ``marg`` (aligned with
+    ``idx``), with the devices marked in ``new`` (boolean, length ``K``) and every device
+    of positive min-norm weight (sorted; ``idx`` itself if it has at most ``size``
+    devices).  ``O(|idx|)``."""
     s = idx.size
     if s <= size:
         return idx
-    marg = _row_margins(G, idx, m)
     thr = np.partition(marg, size - 1)[size - 1]
     keep = np.zeros(s, dtype=np.bool_)
     cnt = 0  # the smallest margins kept (at most size; ties at thr in index order)
@@ -1166,6 +1165,7 @@ def fast_advance(
     servable: np.ndarray,
     order: np.ndarray,
     weights: np.ndarray,
+    marg: np.ndarray,
     state: np.ndarray,
     max_runs: int,
     outer: int,
@@ -1178,6 +1178,7 @@ def fast_advance(
     """Advance the greedy selection by at most ``max_runs`` max-min SCA runs (resumable).
 
     The whole state lives in the arrays (``active``, ``m``, ``order``, ``weights``,
+    ``marg``: the margins of the active devices under ``m`` kept between add-back tries,
     ``state``), so the result does not depend on how the work is cut into calls.  Every
     run is :func:`maxmin_sca_warm`, warm-started from ``m`` and from the min-norm weights
     ``weights`` (length ``K``) of the last accepted run.  Phases:
@@ -1190,14 +1191,17 @@ def fast_advance(
       devices with the smallest margins, ``v`` the number of margins below 1;
     * ``ADD_PREPARE``: every dropped servable device that ``m`` already serves is added
       (exact); the rest are ordered by decreasing margin;
-    * ``ADD_BACK`` (if ``add_back``): each in turn is added if the warm-started SCA still
-      serves the enlarged set (then every remaining device that the new ``m`` serves is
-      added too); the pass ends after ``add_back_tries`` failures in a row.  A try on more
-      than ``ADD_SUBSET * max(WS_MIN, 2 N)`` devices runs first on that many of smallest
-      margins plus the corral (:func:`_add_subset`): kept if its beamformer serves the whole
-      enlarged set, a failure if it does not serve the subset, else the run on the whole
-      set decides (one SCA run counted).  Tries stop early by the geometric rule of
-      :func:`maxmin_sca_warm`.
+    * ``ADD_BACK`` (if ``add_back``): the next ``state[_STEP]`` (at least 1) of them not
+      yet active are added as a group if the warm-started SCA still serves the enlarged
+      set (then every remaining device that the new ``m`` serves is added too); the group
+      doubles (up to ``ADD_STEP_MAX``) after two kept groups in a row and halves after a
+      group that fails, and a single device that fails is skipped; the pass ends after
+      ``add_back_tries`` skipped devices in a row.  A try on more than
+      ``ADD_SUBSET * max(WS_MIN, 2 N)`` devices runs first on that many of smallest
+      margins plus the group and the corral (:func:`_add_subset`): kept if its beamformer
+      serves the whole enlarged set, a failure if it does not serve the subset, else the
+      run on the whole set decides (one SCA run counted).  Tries stop early by the
+      geometric rule of :func:`maxmin_sca_warm`.
 
     ``state[_RUNS]`` counts the SCA runs.
     """
@@ -1225,15 +1229,15 @@ def fast_advance(
             if best >= 1.0:
                 state[_PHASE] = ADD_PREPARE
                 continue
-            marg = _row_margins(Gs, np.arange(idx.size), m)
+            dm = _row_margins(Gs, np.arange(idx.size), m)
             nv = 0
-            for v in marg:
+            for v in dm:
                 if v < 1.0:
                     nv += 1
             # one at a time while the set is small (as cheap as it is careful), in bulk after
             d = 1 if idx.size <= ONE_AT_A_TIME else max(1, int(drop_fraction * nv))
             d = min(d, idx.size - 1) if idx.size > 1 else 1
-            worst = _smallest(marg, d)
+            worst = _smallest(dm, d)
             for r in worst:
                 active[idx[r]] = False
                 weights[idx[r]] = 0.0
@@ -1285,21 +1289,32 @@ def fast_advance(
                 new[grp[r]] = True
             idx = np.flatnonzero(active)
             size = ADD_SUBSET * max(WS_MIN, WS_PER_ANTENNA * n)
-            sub = _add_subset(G, idx, m, weights, new, size)
             ok = False
             cand = m
-            if sub.size < idx.size:
+            checked = False  # whether marg holds the margins of the enlarged set under cand
+            if idx.size > size:
+                # the margins of the active devices under m are kept between tries (m
+                # changes only when a try succeeds); the new group's are computed here
+                if state[_MVALID] == 0:
+                    old_idx = np.flatnonzero(active & ~new)
+                    marg[old_idx] = _row_margins(G, old_idx, m)
+                    state[_MVALID] = 1
+                marg[grp[:ng]] = _row_margins(G, grp[:ng], m)
+                sub = _add_subset(idx, marg[idx], weights, new, size)
                 # the run on the devices of smallest margins (and the corral) first: kept
                 # if it serves the whole enlarged set, a failure if it cannot serve its own
                 # subset, else (rare) the run on the whole set decides
                 ws = weights[sub]
                 cand, best = maxmin_sca_warm(G[sub], m, outer, inner, 1.0, ws, True)
-                if best >= 1.0 and np.min(_row_margins(G, idx, cand)) >= 1.0:
-                    weights[sub] = ws
-                    ok = True
-                    decided = True
-                else:
-                    decided = best < 1.0
+                decided = best < 1.0
+                if best >= 1.0:
+                    mc = _row_margins(G, idx, cand)
+                    if np.min(mc) >= 1.0:
+                        weights[sub] = ws
+                        marg[idx] = mc
+                        checked = True
+                        ok = True
+                        decided = True
             else:
                 decided = False
             if not decided:
@@ -1311,6 +1326,7 @@ def fast_advance(
             state[_RUNS] += 1
             runs += 1
             if ok:
+                state[_MVALID] = 1 if checked else 0
                 m[:] = cand
                 state[_PTR] = p
                 state[_FAILS] = 0
@@ -1325,6 +1341,7 @@ def fast_advance(
                             acc += np.conj(m[c]) * G[i, c]
                         if acc.real**2 + acc.imag**2 >= 1.0:
                             active[i] = True
+                            marg[i] = acc.real**2 + acc.imag**2
             else:
                 state[_STREAK] = 0
                 for r in range(ng):
@@ -1344,6 +1361,7 @@ def fast_batch(
     servable: np.ndarray,
     order: np.ndarray,
     weights: np.ndarray,
+    marg: np.ndarray,
     state: np.ndarray,
     start: bool,
     max_runs: np.ndarray,
@@ -1369,6 +1387,7 @@ def fast_batch(
                 servable[b],
                 order[b],
                 weights[b],
+                marg[b],
                 state[b],
                 max_runs[b],
                 outer,

@@ -73,24 +73,28 @@ def select_fast(
     while at most 64 devices are active, then ``floor(drop_fraction * v)`` at once (``v``:
     the margins below 1), each of these bulk steps after at most ``drop_outer`` SCA
     iterations unless the set is close to served.  Then every dropped device the
-    beamformer already serves is added (exact), and the others are tried, largest margin
-    first, each kept if the warm-started SCA still serves the enlarged set (``add_back``;
-    the pass ends after ``add_back_tries`` failures in a row; on a large set a try runs
-    first on the ``4 max(32, 2 N)`` active devices of smallest margins and the corral,
-    kept if it serves the whole enlarged set, and stops early once the gains left,
-    extrapolated geometrically, cannot reach the target).  The method runs in Numba
+    beamformer already serves is added (exact), and the others are tried in groups, in
+    order of decreasing margin: a group is kept if the warm-started SCA still serves the
+    enlarged set (then every dropped device the new beamformer serves is added too); the
+    group doubles after two kept groups in a row (up to 64 devices) and halves after one
+    that fails, and a single device that fails is skipped (``add_back``; the pass ends
+    after ``add_back_tries`` skipped devices in a row).  On a large set a try runs first on
+    the ``4 max(32, 2 N)`` active devices of smallest margins and the corral, kept if it
+    serves the whole enlarged set, and stops early once the gains left, extrapolated
+    geometrically, cannot reach the target.  The method runs in Numba
     (:func:`~edgeopt.aircomp._kernels.fast_advance`), cut into calls of bounded work so
     that limits and Ctrl-C take effect between them.
 
     Cost: ``O(K N^2)`` to start; one SCA iteration on ``S`` active devices costs
     ``O(S N)`` for the margins and the optimality checks of the working set (the corral
-    and ``W = max(32, 2 N)`` smallest margins), ``O(c^2 N)`` to rebuild the warm corral
-    (``c <= 2 N + 1`` members) and ``O((W + c) N + c^2)`` per point Wolfe's method adds
-    (never an ``S x S`` matrix); a warm start needs few added points.  The bulk drops
-    make the number of SCA runs grow about logarithmically in ``K``, and the add-back
-    pass makes about ``add_back_tries`` plus one run per device added (each ``O(S N)``
-    for the margins of the active set plus the run on its subset), so the whole
-    method is about ``O(K N log K + K N^2)`` plus ``O(N^3)`` per SCA iteration.
+    and ``W = max(32, 2 N)`` smallest margins; the last check also gives the margins of
+    the new beamformer), ``O(c^2 N + c^3)`` to rebuild the warm corral (``c <= 2 N + 1``
+    members) and ``O((W + c) N + c^2)`` per point Wolfe's method adds (never an
+    ``S x S`` matrix); a warm start needs few added points.  The bulk drops make the number
+    of SCA runs grow about logarithmically in ``K``, and the grouped add-back makes about
+    ``add_back_tries`` plus a logarithmic number of runs per streak of devices added (each
+    ``O(S N)`` for the margins of the active set plus the run on its subset), so the
+    whole method is about ``O(K N log K + K N^2)`` plus ``O(N^3)`` per SCA iteration.
 
     Parameters
     ----------
@@ -121,6 +125,7 @@ def select_fast(
     servable = np.zeros(k, dtype=bool)
     order = np.zeros(k, dtype=np.int64)
     weights = np.zeros(k)
+    marg = np.zeros(k)
     state = np.zeros(8, dtype=np.int64)
     _kernels.fast_init(G, active, m, servable, state)
     args = _kernel_args(options)
@@ -132,7 +137,7 @@ def select_fast(
             cut = True
             break
         runs = min(chunk, limits.runs_left(int(state[1])))
-        _kernels.fast_advance(G, active, m, servable, order, weights, state, runs, *args)
+        _kernels.fast_advance(G, active, m, servable, order, weights, marg, state, runs, *args)
     selected = served(G, m) & servable if cut else active.copy()
     return MethodResult(selected, m, int(state[1]), limit_reached=cut)
 
@@ -154,6 +159,7 @@ def select_fast_batch(
     servable = np.zeros((b, k), dtype=bool)
     order = np.zeros((b, k), dtype=np.int64)
     weights = np.zeros((b, k))
+    marg = np.zeros((b, k))
     state = np.zeros((b, 8), dtype=np.int64)
     args = _kernel_args(options)
     # draws per call and runs per draw per call keep each call's work bounded (about
@@ -186,6 +192,7 @@ def select_fast_batch(
                 servable[sl],
                 order[sl],
                 weights[sl],
+                marg[sl],
                 state[sl],
                 start,
                 runs,
