@@ -350,6 +350,62 @@ def test_working_set_sca_matches_the_dense_one_on_large_sets(seed: int) -> None:
     assert best_ws >= 0.9 * best_d
 
 
+@pytest.mark.parametrize(("seed", "n"), [(0, 16), (1, 16), (2, 8)])
+def test_add_back_groups_double_after_two_kept_and_halve_after_a_failed_one(
+    seed: int, n: int
+) -> None:
+    # drive the greedy one SCA run at a time through the add-back pass and check each step
+    # of the group rule against the state before it
+    rng = np.random.default_rng(seed)
+    k = 600
+    G = cn(rng, (k, n))
+    active, servable = np.zeros(k, dtype=bool), np.zeros(k, dtype=bool)
+    m, order, state = np.zeros(n, dtype=complex), np.zeros(k, dtype=np.int64), np.zeros(8, np.int64)
+    weights, marg = np.zeros(k), np.zeros(k)
+    _kernels.fast_init(G, active, m, servable, state)
+
+    def advance() -> None:
+        _kernels.fast_advance(
+            G, active, m, servable, order, weights, marg, state, 1, 30, 40, 0.5, True, 8, 2
+        )
+
+    while state[_kernels._PHASE] not in (_kernels.ADD_BACK, _kernels.DONE):
+        advance()
+    kept_groups = 0
+    while state[_kernels._PHASE] == _kernels.ADD_BACK:
+        step = max(1, int(state[_kernels._STEP]))
+        streak, fails = int(state[_kernels._STREAK]), int(state[_kernels._FAILS])
+        ptr, end = int(state[_kernels._PTR]), int(state[_kernels._NORDER])
+        left = [int(i) for i in order[ptr:end] if not active[i]]
+        group = left[:step]
+        before = active.copy()
+        advance()
+        if state[_kernels._PHASE] == _kernels.DONE and not group:
+            break
+        if fails >= 8:
+            break
+        kept = bool(active[group].all())
+        if kept:
+            assert state[_kernels._FAILS] == 0
+            assert state[_kernels._STREAK] == streak + 1
+            want = min(2 * len(group), _kernels.ADD_STEP_MAX) if streak + 1 >= 2 else len(group)
+            assert state[_kernels._STEP] == want
+            assert (active & ~before).sum() >= len(group)
+            kept_groups += len(group) >= 2
+        else:
+            assert not active[group].any()
+            assert (active == before).all()
+            assert state[_kernels._STREAK] == 0
+            if len(group) > 1:
+                assert state[_kernels._STEP] == len(group) // 2
+                assert state[_kernels._FAILS] == fails
+            else:
+                assert state[_kernels._FAILS] == fails + 1
+    assert state[_kernels._PHASE] == _kernels.DONE
+    assert kept_groups >= 1  # the pass did add devices in groups
+    assert margins_ref(G[active], m).min() >= 1.0
+
+
 def test_fast_kernel_on_large_sets_serves_its_selection() -> None:
     rng = np.random.default_rng(5)
     G = cn(rng, (3000, 6))
