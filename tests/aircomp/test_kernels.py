@@ -134,8 +134,7 @@ def run_fast(G: np.ndarray, outer: int = 30, inner: int = 40, runs: int = 1 << 3
     _kernels.fast_init(G, active, m, servable, state)
     while state[0] != _kernels.DONE:
         _kernels.fast_advance(
-            G, active, m, servable, order, weights, marg, state, runs, outer, inner, 0.5, True,
-            8, 2,
+            G, active, m, servable, order, weights, marg, state, runs, outer, inner, 0.5, True, 8, 2
         )
     return active, m, int(state[1])
 

@@ -675,21 +675,29 @@ def _interleave(v: np.ndarray, u: np.ndarray, w: np.ndarray) -> None:  # pragma:
 
 
 @njit(cache=True, fastmath=FAST)
+def _dot2(
+    V: np.ndarray, i: int, u: np.ndarray, w: np.ndarray
+) -> tuple[float, float]:  # pragma: no cover - numba
+    """``(<V_i, u>, <V_i, w>)`` for row ``i`` of ``V`` (one contiguous pass over the row)."""
+    ar = 0.0
+    ai = 0.0
+    for t in range(V.shape[1]):
+        g = V[i, t]
+        ar += g * u[t]
+        ai += g * w[t]
+    return ar, ai
+
+
+@njit(cache=True, fastmath=FAST)
 def _inner_products_v(
     V: np.ndarray, u: np.ndarray, w: np.ndarray, out: np.ndarray
 ) -> float:  # pragma: no cover - numba
     """``out[i] = v^H g_i`` for every row of ``G`` (``V``: ``G`` viewed as reals, ``u``, ``w``
     from :func:`_interleave`: two contiguous real dot products per row); returns the
     smallest ``|v^H g_i|^2``."""
-    s, d = V.shape
     worst = np.inf
-    for i in range(s):
-        ar = 0.0
-        ai = 0.0
-        for t in range(d):
-            g = V[i, t]
-            ar += g * u[t]
-            ai += g * w[t]
+    for i in range(V.shape[0]):
+        ar, ai = _dot2(V, i, u, w)
         out[i] = ar + 1j * ai
         v = ar * ar + ai * ai
         if v < worst:
@@ -844,12 +852,7 @@ def maxmin_sca_warm(
             inv = 1.0 / np.sqrt(nx2)
             nv = 0
             for i in range(s):
-                ar = 0.0
-                ai = 0.0
-                for t in range(d):
-                    g = V[i, t]
-                    ar += g * u[t]
-                    ai += g * w[t]
+                ar, ai = _dot2(V, i, u, w)
                 c_new[i] = (ar - 1j * ai) * inv
                 if pos[i] >= 0:
                     continue
@@ -1054,13 +1057,7 @@ def _row_margins(G: np.ndarray, idx: np.ndarray, m: np.ndarray) -> np.ndarray:  
         norm2 += m[j].real ** 2 + m[j].imag ** 2
     out = np.empty(idx.size)
     for r in range(idx.size):
-        i = idx[r]
-        ar = 0.0
-        ai = 0.0
-        for t in range(2 * n):
-            g = V[i, t]
-            ar += g * u[t]
-            ai += g * w[t]
+        ar, ai = _dot2(V, idx[r], u, w)
         out[r] = (ar * ar + ai * ai) / norm2
     return out
 
