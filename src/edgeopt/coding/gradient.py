@@ -285,12 +285,18 @@ def _decode_fractional(code: GradientCode, idx: NDArray[np.int64]) -> NDArray[np
 
 
 def _lstsq_refined(A: NDArray[np.float64], steps: int = 2) -> NDArray[np.float64]:
-    """Minimum-norm least-squares ``x`` with ``x @ A ~ 1`` (QR with column pivoting)."""
+    """Minimum-norm least-squares ``x`` with ``x @ A ~ 1`` (QR with column pivoting).
+
+    The numerical rank uses the relative threshold ``max(A.shape) * eps`` (NumPy's rule
+    for ``lstsq``): with LAPACK's default, ``eps``, the replicated rows of an approximate
+    code can leave rounding-level pivots counted as rank, and the weights then miss the
+    least-squares optimum by a wide margin on some BLAS builds."""
     one = np.ones(A.shape[1])
-    x = scipy.linalg.lstsq(A.T, one, lapack_driver="gelsy", check_finite=False)[0]
+    cond = max(A.shape) * np.finfo(np.float64).eps
+    x = scipy.linalg.lstsq(A.T, one, cond=cond, lapack_driver="gelsy", check_finite=False)[0]
     for _ in range(steps):
         r = one - x @ A
-        x = x + scipy.linalg.lstsq(A.T, r, lapack_driver="gelsy", check_finite=False)[0]
+        x = x + scipy.linalg.lstsq(A.T, r, cond=cond, lapack_driver="gelsy", check_finite=False)[0]
     return np.asarray(x)
 
 
