@@ -9,7 +9,10 @@ compares.  Regenerating only makes sense against that older code; run, from the 
     git archive COMMIT src | tar -x -C /tmp/ref
     PYTHONPATH=/tmp/ref/src python tests/federated/data/make_reference_histories.py COMMIT
 
-with ``COMMIT`` the ``"commit"`` recorded in the file.
+with ``COMMIT`` the ``"commit"`` recorded in the file.  Float32 training gives other bits on
+another kind of CPU (other MKL and OpenBLAS kernels), so the file holds one recording per
+kind of machine: a run adds (or replaces) the recording of the machine it runs on, named by
+:func:`machine`, and the test accepts a history equal to the last bit to one of them.
 """
 
 from __future__ import annotations
@@ -159,8 +162,27 @@ def _old_run(case: dict) -> object:
     return run_fedavg(**case["run"], aggregation=aggregation, **case["compute"])
 
 
+def machine() -> str:
+    """What decides the bits of a run: the torch and NumPy builds and the CPU kernels they
+    pick (torch's CPU capability, OpenBLAS's core)."""
+    import threadpoolctl
+    import torch
+
+    cores = sorted(
+        {
+            str(i.get("architecture"))
+            for i in threadpoolctl.threadpool_info()
+            if i.get("internal_api") == "openblas"
+        }
+    )
+    return (
+        f"torch {torch.__version__} {torch.backends.cpu.get_cpu_capability()}; "
+        f"numpy {np.__version__} OpenBLAS {','.join(cores)}"
+    )
+
+
 def main(commit: str) -> None:
-    out = {"commit": commit, "cases": []}
+    cases = []
     for case in CASES:
         hist = _old_run(case)
         record = {name: getattr(hist, name).tolist() for name in FIELDS[:-2]}
@@ -169,10 +191,20 @@ def main(commit: str) -> None:
             assert np.array_equal(values.astype("<f4").astype(np.float64), values)
             record[name] = base64.b64encode(values.astype("<f4").tobytes()).decode("ascii")
         record["initial_test_accuracy"] = hist.initial_test_accuracy
-        out["cases"].append({**case, "history": record})
+        cases.append({**case, "history": record})
     path = Path(__file__).with_name("reference_histories.json")
-    cases = ",\n".join(json.dumps(c, separators=(",", ":")) for c in out["cases"])
-    path.write_text(f'{{"commit": "{commit}", "cases": [\n{cases}\n]}}\n')
+    recordings = []
+    if path.exists():
+        old = json.loads(path.read_text())
+        assert old["commit"] == commit, "recordings of one file come from one commit"
+        recordings = [r for r in old["recordings"] if r["machine"] != machine()]
+    recordings.append({"machine": machine(), "cases": cases})
+    parts = []
+    for r in recordings:
+        lines = ",\n".join(json.dumps(c, separators=(",", ":")) for c in r["cases"])
+        parts.append(f'{{"machine": {json.dumps(r["machine"])}, "cases": [\n{lines}\n]}}')
+    body = ",\n".join(parts)
+    path.write_text(f'{{"commit": "{commit}", "recordings": [\n{body}\n]}}\n')
 
 
 if __name__ == "__main__":
