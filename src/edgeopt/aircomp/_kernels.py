@@ -11,11 +11,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-#: Floating-point flags of the hot loops: reassociation lets LLVM vectorize the dot
-#: products (several partial sums) and contraction fuses multiply-adds; no flag assumes
-#: finite values, so every NaN and infinity test keeps its meaning.
-FAST = {"reassoc", "contract"}
-
 
 @njit(cache=True)
 def margins(G: np.ndarray, m: np.ndarray) -> np.ndarray:  # pragma: no cover - numba
@@ -315,7 +310,7 @@ def _min_norm_ws(
     return x
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _inner_products(G: np.ndarray, m: np.ndarray, out: np.ndarray) -> float:  # pragma: no cover
     """``out[i] = m^H g_i`` for every row; returns the smallest ``|m^H g_i|^2`` (``m``
     unit-norm)."""
@@ -435,7 +430,7 @@ WARM_ROUNDS = 6
 GEOM_SAFETY = 2.0
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _corral_weights(L: np.ndarray, c: int, out: np.ndarray) -> None:  # pragma: no cover
     """Affine minimizer of the corral: ``out[:c]`` solves ``L L^T a = 1`` scaled to sum 1
     (``L L^T = 1 1^T + P_C P_C^T``, so ``a`` minimizes ``||P_C^T a||`` over ``sum a = 1``).
@@ -457,7 +452,7 @@ def _corral_weights(L: np.ndarray, c: int, out: np.ndarray) -> None:  # pragma: 
         out[i] /= tot
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _corral_solve_row(L: np.ndarray, c: int, b: np.ndarray, nj: float) -> bool:  # pragma: no cover
     """Row ``c`` of the lower factor from the right-hand side ``b[:c]`` (the entries of the
     new column of ``1 1^T + P_C P_C^T``) and the new diagonal entry ``nj`` of that matrix;
@@ -479,7 +474,7 @@ def _corral_solve_row(L: np.ndarray, c: int, b: np.ndarray, nj: float) -> bool: 
     return True
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _corral_add(
     L: np.ndarray, c: int, P: np.ndarray, cor: np.ndarray, j: int
 ) -> bool:  # pragma: no cover - numba
@@ -500,7 +495,7 @@ def _corral_add(
     return _corral_solve_row(L, c, b, nj)
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _corral_add_gram(
     L: np.ndarray, c: int, gram: np.ndarray, cor: np.ndarray, j: int
 ) -> bool:  # pragma: no cover - numba
@@ -513,7 +508,7 @@ def _corral_add_gram(
     return _corral_solve_row(L, c, b, 1.0 + gram[j, j])
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _corral_delete(
     L: np.ndarray, c: int, k: int, cor: np.ndarray, lam: np.ndarray
 ) -> None:  # pragma: no cover - numba
@@ -540,7 +535,7 @@ def _corral_delete(
         L[jj, c - 1] = 0.0
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _corral_minor(
     L: np.ndarray, c: int, cor: np.ndarray, lam: np.ndarray, alpha: np.ndarray
 ) -> int:  # pragma: no cover - numba
@@ -587,7 +582,7 @@ def _corral_minor(
     return c
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def min_norm_wolfe(
     P: np.ndarray,
     nw: int,
@@ -663,7 +658,7 @@ def min_norm_wolfe(
     return c
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _interleave(v: np.ndarray, u: np.ndarray, w: np.ndarray) -> None:  # pragma: no cover
     """``u``, ``w`` (length ``2 N``) such that for a row ``g`` of ``G`` viewed as reals
     ``(Re g_1, Im g_1, ...)``: ``<g, u> = Re(v^H g)`` and ``<g, w> = Im(v^H g)``."""
@@ -674,7 +669,7 @@ def _interleave(v: np.ndarray, u: np.ndarray, w: np.ndarray) -> None:  # pragma:
         w[2 * j + 1] = v[j].real
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _dot2(
     V: np.ndarray, i: int, u: np.ndarray, w: np.ndarray
 ) -> tuple[float, float]:  # pragma: no cover - numba
@@ -688,7 +683,7 @@ def _dot2(
     return ar, ai
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _inner_products_v(
     V: np.ndarray, u: np.ndarray, w: np.ndarray, out: np.ndarray
 ) -> float:  # pragma: no cover - numba
@@ -705,7 +700,7 @@ def _inner_products_v(
     return worst
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def maxmin_sca_warm(
     G: np.ndarray,
     m0: np.ndarray,
@@ -938,7 +933,7 @@ def dominant_direction(G: np.ndarray, idx: np.ndarray) -> np.ndarray:  # pragma:
     return vecs[:, n - 1].copy()
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def power_direction(G: np.ndarray, idx: np.ndarray, iters: int) -> np.ndarray:  # pragma: no cover
     """Approximate dominant eigenvector of ``sum_{i in idx} g_i g_i^H / ||g_i||^2`` by
     ``iters`` power iterations from a fixed start (a cheap start for the greedy).
@@ -1043,7 +1038,7 @@ _PHASE, _RUNS, _PTR, _FAILS, _NORDER, _STEP, _STREAK, _MVALID = 0, 1, 2, 3, 4, 5
 DROP, ADD_PREPARE, ADD_BACK, DONE = 0, 1, 2, 3
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _row_margins(G: np.ndarray, idx: np.ndarray, m: np.ndarray) -> np.ndarray:  # pragma: no cover
     """:func:`margins` of the rows ``idx`` of ``G`` (no copy of the rows; two contiguous
     real dot products per row, see :func:`_inner_products_v`)."""
@@ -1062,7 +1057,7 @@ def _row_margins(G: np.ndarray, idx: np.ndarray, m: np.ndarray) -> np.ndarray:  
     return out
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _smallest(v: np.ndarray, d: int) -> np.ndarray:  # pragma: no cover - numba
     """Indices of the ``d`` smallest entries of ``v`` (ties at the threshold in index
     order), ``O(len(v))``."""
@@ -1089,7 +1084,7 @@ ADD_STEP_MAX = 64
 ADD_SUBSET = 4
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def _add_subset(
     idx: np.ndarray,
     marg: np.ndarray,
@@ -1122,7 +1117,7 @@ def _add_subset(
     return idx[keep]
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def fast_init(
     G: np.ndarray, active: np.ndarray, m: np.ndarray, servable: np.ndarray, state: np.ndarray
 ) -> None:  # pragma: no cover - numba
@@ -1154,7 +1149,7 @@ def fast_init(
     m[:] = power_direction(G, np.flatnonzero(servable), 30)
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True)
 def fast_advance(
     G: np.ndarray,
     active: np.ndarray,
@@ -1350,7 +1345,7 @@ def fast_advance(
                     state[_FAILS] += 1
 
 
-@njit(cache=True, parallel=True, fastmath=FAST)
+@njit(cache=True, parallel=True)
 def fast_batch(
     G: np.ndarray,
     active: np.ndarray,
