@@ -65,10 +65,16 @@ def _mismatches(hist, ref) -> list[str]:
             "train_loss",
             "round_latency_s",
             "round_energy_j",
-            "aggregation_mse",
         )
         if not np.array_equal(getattr(hist, name), np.asarray(ref[name]))
     ]
+    # the aggregation MSE comes from the selection solver's beamformer, whose last bits
+    # follow the summation order inside its kernels (the "fast" kernels were rewritten
+    # after the recording): equal to 1e-12 relative; the selection, the training and every
+    # other field stay equal to the last bit
+    mse, ref_mse = np.asarray(hist.aggregation_mse), np.asarray(ref["aggregation_mse"])
+    if not np.allclose(mse, ref_mse, rtol=1e-12, atol=0.0, equal_nan=True):
+        bad.append("aggregation_mse")
     if hist.initial_test_accuracy != ref["initial_test_accuracy"]:
         bad.append("initial_test_accuracy")
     for name in ("initial_parameters", "final_parameters"):
