@@ -131,12 +131,37 @@ def run_fast(G: np.ndarray, outer: int = 30, inner: int = 40, runs: int = 1 << 3
     active, servable = np.zeros(k, dtype=bool), np.zeros(k, dtype=bool)
     m, order, state = np.zeros(n, dtype=complex), np.zeros(k, dtype=np.int64), np.zeros(8, np.int64)
     weights, marg = np.zeros(k), np.zeros(k)
+    cache = _kernels.new_gram_cache(k, n)
     _kernels.fast_init(G, active, m, servable, state)
     while state[0] != _kernels.DONE:
         _kernels.fast_advance(
-            G, active, m, servable, order, weights, marg, state, runs, outer, inner, 0.5, True, 8, 2
+            G,
+            active,
+            m,
+            servable,
+            order,
+            weights,
+            marg,
+            state,
+            runs,
+            outer,
+            inner,
+            0.5,
+            True,
+            8,
+            2,
+            cache,
         )
     return active, m, int(state[1])
+
+
+def warm_sca(G, m0, outer, inner, stop_at, wt, geometric=False, cache=None):
+    """``maxmin_sca_warm`` on all rows of ``G`` (a fresh cache of products unless given)."""
+    k, n = G.shape
+    cache = _kernels.new_gram_cache(k, n) if cache is None else cache
+    return _kernels.maxmin_sca_warm(
+        G, m0, outer, inner, stop_at, wt, geometric, np.arange(k), cache
+    )
 
 
 # ---- tests --------------------------------------------------------------------------------
@@ -361,11 +386,12 @@ def test_add_back_groups_double_after_two_kept_and_halve_after_a_failed_one(
     active, servable = np.zeros(k, dtype=bool), np.zeros(k, dtype=bool)
     m, order, state = np.zeros(n, dtype=complex), np.zeros(k, dtype=np.int64), np.zeros(8, np.int64)
     weights, marg = np.zeros(k), np.zeros(k)
+    cache = _kernels.new_gram_cache(k, n)
     _kernels.fast_init(G, active, m, servable, state)
 
     def advance() -> None:
         _kernels.fast_advance(
-            G, active, m, servable, order, weights, marg, state, 1, 30, 40, 0.5, True, 8, 2
+            G, active, m, servable, order, weights, marg, state, 1, 30, 40, 0.5, True, 8, 2, cache
         )
 
     while state[_kernels._PHASE] not in (_kernels.ADD_BACK, _kernels.DONE):
@@ -451,7 +477,7 @@ def test_warm_sca_is_monotone_and_matches_the_working_set_one(seed: int) -> None
         G = cn(rng, (k, n)) * 1.5
         m0 = dominant_ref(G)
         wt = np.zeros(k)
-        m, best = _kernels.maxmin_sca_warm(G, m0, 30, 40, np.inf, wt)
+        m, best = warm_sca(G, m0, 30, 40, np.inf, wt)
         assert np.isclose(margins_ref(G, m).min(), best, rtol=1e-9)
         assert best >= margins_ref(G, m0).min()  # monotone
         # the weights are those of the last min-norm point: a convex combination
@@ -459,8 +485,34 @@ def test_warm_sca_is_monotone_and_matches_the_working_set_one(seed: int) -> None
         _, best_ws = _kernels.maxmin_sca(G, m0, 30, 40)
         assert best >= 0.95 * best_ws
         # warm-started from its own weights and beamformer it does not get worse
-        _, again = _kernels.maxmin_sca_warm(G, m, 30, 40, np.inf, wt)
+        _, again = warm_sca(G, m, 30, 40, np.inf, wt)
         assert again >= best * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_warm_sca_does_not_depend_on_what_the_product_cache_holds(seed: int) -> None:
+    # the cache only saves recomputing g_a^H g_b: a run with a cache filled by earlier runs
+    # (on other sets, and small enough to be emptied on the way) gives the same bits
+    rng = np.random.default_rng(seed)
+    k, n = 400, 4
+    G = cn(rng, (k, n)) * 1.5
+    m0 = dominant_ref(G)
+    wt0 = np.zeros(k)
+    warm_sca(G, m0, 3, 40, np.inf, wt0)  # weights to start from: a warm corral
+    wt_fresh = wt0.copy()
+    m_fresh, best_fresh = warm_sca(G, m0, 30, 40, np.inf, wt_fresh)
+    cache = _kernels.new_gram_cache(k, n)
+    cap = cache[1].size
+    for _ in range(6):  # fill it (and overflow it) with products of other subsets
+        sub = np.sort(rng.choice(k, size=300, replace=False))
+        w = np.zeros(sub.size)
+        _kernels.maxmin_sca_warm(G[sub], m0, 5, 40, np.inf, w, False, sub, cache)
+    assert 0 < cache[4][0] <= cap
+    wt_used = wt0.copy()
+    m_used, best_used = warm_sca(G, m0, 30, 40, np.inf, wt_used, cache=cache)
+    np.testing.assert_array_equal(m_used, m_fresh)
+    assert best_used == best_fresh
+    np.testing.assert_array_equal(wt_used, wt_fresh)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -495,10 +547,10 @@ def test_warm_sca_geometric_stop_reports_the_margin_of_its_beamformer(seed: int)
     m0 = dominant_ref(G)
     for target in (0.5, 1.0, 2.0):
         wt = np.zeros(k)
-        m, best = _kernels.maxmin_sca_warm(G, m0, 30, 40, target, wt, True)
+        m, best = warm_sca(G, m0, 30, 40, target, wt, True)
         assert np.isclose(margins_ref(G, m).min(), best, rtol=1e-9)
         assert best >= margins_ref(G, m0).min()  # monotone
         # the stop only ends runs early: the full run never does better than reaching the target
         wt_full = np.zeros(k)
-        _, full = _kernels.maxmin_sca_warm(G, m0, 30, 40, np.inf, wt_full)
+        _, full = warm_sca(G, m0, 30, 40, np.inf, wt_full)
         assert best <= full * (1 + 1e-9) or best >= target

@@ -142,6 +142,22 @@ def test_all_keeps_target_missed_under_a_limit() -> None:
     assert sol.status == st.TARGET_MISSED and sol.stats.iterations == 1
 
 
+@pytest.mark.parametrize("n", [6, 24])
+def test_add_back_tries_default_is_the_explicit_value_for_the_antenna_count(n: int) -> None:
+    from edgeopt.aircomp._methods import fast
+    from edgeopt.errors import InvalidInputError
+
+    h = cn(np.random.default_rng(n), (300, n)) * 0.6
+    tries = fast.ADD_BACK_TRIES if n <= fast.MANY_ANTENNAS else fast.ADD_BACK_TRIES_MANY
+    kw = dict(power_w=1.0, noise_w=1.0, mse_target=1.0, method="fast")
+    auto = select_devices(h, **kw)
+    explicit = select_devices(h, **kw, add_back_tries=tries)
+    np.testing.assert_array_equal(auto.selected, explicit.selected)
+    assert auto.stats.iterations == explicit.stats.iterations
+    with pytest.raises(InvalidInputError, match="add_back_tries"):
+        select_devices(h, **kw, add_back_tries=0)
+
+
 def test_batch_equals_single_calls_whatever_the_number_of_threads() -> None:
     rng = np.random.default_rng(9)
     H = cn(rng, (40, 60, 4))

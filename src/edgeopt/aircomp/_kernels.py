@@ -436,10 +436,18 @@ def _corral_weights(L: np.ndarray, c: int, out: np.ndarray) -> None:  # pragma: 
     (``L L^T = 1 1^T + P_C P_C^T``, so ``a`` minimizes ``||P_C^T a||`` over ``sum a = 1``).
     Both triangular solves run along the rows of ``L`` (contiguous)."""
     for i in range(c):
-        acc = 1.0
-        for k in range(i):
-            acc -= L[i, k] * out[k]
-        out[i] = acc / L[i, i]
+        a0 = a1 = a2 = a3 = 0.0
+        k = 0
+        while k + 4 <= i:
+            a0 += L[i, k] * out[k]
+            a1 += L[i, k + 1] * out[k + 1]
+            a2 += L[i, k + 2] * out[k + 2]
+            a3 += L[i, k + 3] * out[k + 3]
+            k += 4
+        while k < i:
+            a0 += L[i, k] * out[k]
+            k += 1
+        out[i] = (1.0 - ((a0 + a1) + (a2 + a3))) / L[i, i]
     for i in range(c - 1, -1, -1):
         v = out[i] / L[i, i]
         out[i] = v
@@ -487,11 +495,7 @@ def _corral_add(
         nj += P[j, t] * P[j, t]
     b = np.empty(c)
     for i in range(c):
-        acc = 1.0
-        pi = cor[i]
-        for t in range(d):
-            acc += P[pi, t] * P[j, t]
-        b[i] = acc
+        b[i] = 1.0 + _dot_rows(P, cor[i], P, j)
     return _corral_solve_row(L, c, b, nj)
 
 
@@ -632,9 +636,7 @@ def min_norm_wolfe(
         for i in range(nw):
             if inc[i]:
                 continue
-            acc = 0.0
-            for t in range(d):
-                acc += P[i, t] * x[t]
+            acc = _dot_vec(P, i, x)
             if acc < low:
                 low = acc
                 jb = i
@@ -673,14 +675,147 @@ def _interleave(v: np.ndarray, u: np.ndarray, w: np.ndarray) -> None:  # pragma:
 def _dot2(
     V: np.ndarray, i: int, u: np.ndarray, w: np.ndarray
 ) -> tuple[float, float]:  # pragma: no cover - numba
-    """``(<V_i, u>, <V_i, w>)`` for row ``i`` of ``V`` (one contiguous pass over the row)."""
-    ar = 0.0
-    ai = 0.0
-    for t in range(V.shape[1]):
-        g = V[i, t]
-        ar += g * u[t]
-        ai += g * w[t]
-    return ar, ai
+    """``(<V_i, u>, <V_i, w>)`` for row ``i`` of ``V`` (one contiguous pass over the row,
+    four partial sums each, so that the additions do not wait on one another)."""
+    d = V.shape[1]
+    a0 = a1 = a2 = a3 = 0.0
+    b0 = b1 = b2 = b3 = 0.0
+    t = 0
+    while t + 4 <= d:
+        g0 = V[i, t]
+        g1 = V[i, t + 1]
+        g2 = V[i, t + 2]
+        g3 = V[i, t + 3]
+        a0 += g0 * u[t]
+        a1 += g1 * u[t + 1]
+        a2 += g2 * u[t + 2]
+        a3 += g3 * u[t + 3]
+        b0 += g0 * w[t]
+        b1 += g1 * w[t + 1]
+        b2 += g2 * w[t + 2]
+        b3 += g3 * w[t + 3]
+        t += 4
+    while t < d:
+        g0 = V[i, t]
+        a0 += g0 * u[t]
+        b0 += g0 * w[t]
+        t += 1
+    return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
+
+
+@njit(cache=True)
+def _dot_rows(A: np.ndarray, i: int, B: np.ndarray, j: int) -> float:  # pragma: no cover
+    """``<A_i, B_j>`` for rows of two real matrices (four partial sums)."""
+    d = A.shape[1]
+    a0 = a1 = a2 = a3 = 0.0
+    t = 0
+    while t + 4 <= d:
+        a0 += A[i, t] * B[j, t]
+        a1 += A[i, t + 1] * B[j, t + 1]
+        a2 += A[i, t + 2] * B[j, t + 2]
+        a3 += A[i, t + 3] * B[j, t + 3]
+        t += 4
+    while t < d:
+        a0 += A[i, t] * B[j, t]
+        t += 1
+    return (a0 + a1) + (a2 + a3)
+
+
+@njit(cache=True)
+def _gram_entry(V: np.ndarray, a: int, b: int) -> complex:  # pragma: no cover - numba
+    """``g_a^H g_b`` for rows of ``G`` viewed as reals ``V`` (two partial sums each)."""
+    d = V.shape[1]
+    r0 = r1 = i0 = i1 = 0.0
+    t = 0
+    while t + 4 <= d:
+        ar0 = V[a, t]
+        ai0 = V[a, t + 1]
+        br0 = V[b, t]
+        bi0 = V[b, t + 1]
+        ar1 = V[a, t + 2]
+        ai1 = V[a, t + 3]
+        br1 = V[b, t + 2]
+        bi1 = V[b, t + 3]
+        r0 += ar0 * br0 + ai0 * bi0
+        i0 += ar0 * bi0 - ai0 * br0
+        r1 += ar1 * br1 + ai1 * bi1
+        i1 += ar1 * bi1 - ai1 * br1
+        t += 4
+    while t < d:
+        r0 += V[a, t] * V[b, t] + V[a, t + 1] * V[b, t + 1]
+        i0 += V[a, t] * V[b, t + 1] - V[a, t + 1] * V[b, t]
+        t += 2
+    return (r0 + r1) + 1j * (i0 + i1)
+
+
+@njit(cache=True)
+def new_gram_cache(
+    k: int, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """An empty cache of complex channel products ``g_a^H g_b`` for :func:`maxmin_sca_warm`
+    (``K`` devices, ``N`` antennas): ``(slot of each device or -1, device of each slot,
+    products, validity, [slots used])`` for ``4 (2 N + 2)`` slots (``O(K + N^2)`` memory)."""
+    cap = 4 * (2 * n + 2)
+    return (
+        -np.ones(k, dtype=np.int64),
+        np.empty(cap, dtype=np.int64),
+        np.empty((cap, cap), dtype=np.complex128),
+        np.empty((cap, cap), dtype=np.bool_),
+        np.zeros(1, dtype=np.int64),
+    )
+
+
+@njit(cache=True)
+def _cache_slots(
+    Wd: np.ndarray,
+    c: int,
+    gid: np.ndarray,
+    cache: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> np.ndarray:  # pragma: no cover - numba
+    """Cache slots of the devices ``gid[Wd[:c]]``, new slots for those not cached (their
+    products marked invalid); the cache is emptied first if they would not fit."""
+    cslot, cdev, _, cvalid, cn = cache
+    cap = cdev.size
+    missing = 0
+    for r in range(c):
+        if cslot[gid[Wd[r]]] < 0:
+            missing += 1
+    if cn[0] + missing > cap:
+        for q in range(cn[0]):
+            cslot[cdev[q]] = -1
+        cn[0] = 0
+    out = np.empty(c, dtype=np.int64)
+    for r in range(c):
+        g = gid[Wd[r]]
+        sl = cslot[g]
+        if sl < 0:
+            sl = cn[0]
+            cn[0] += 1
+            cslot[g] = sl
+            cdev[sl] = g
+            for q in range(cap):
+                cvalid[sl, q] = False
+                cvalid[q, sl] = False
+        out[r] = sl
+    return out
+
+
+@njit(cache=True)
+def _dot_vec(A: np.ndarray, i: int, x: np.ndarray) -> float:  # pragma: no cover - numba
+    """``<A_i, x>`` for row ``i`` of a real matrix (four partial sums)."""
+    d = A.shape[1]
+    a0 = a1 = a2 = a3 = 0.0
+    t = 0
+    while t + 4 <= d:
+        a0 += A[i, t] * x[t]
+        a1 += A[i, t + 1] * x[t + 1]
+        a2 += A[i, t + 2] * x[t + 2]
+        a3 += A[i, t + 3] * x[t + 3]
+        t += 4
+    while t < d:
+        a0 += A[i, t] * x[t]
+        t += 1
+    return (a0 + a1) + (a2 + a3)
 
 
 @njit(cache=True)
@@ -708,7 +843,9 @@ def maxmin_sca_warm(
     inner: int,
     stop_at: float,
     wt: np.ndarray,
-    geometric: bool = False,
+    geometric: bool,
+    gid: np.ndarray,
+    cache: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, float]:  # pragma: no cover - numba
     """:func:`maxmin_sca` with each surrogate solved exactly by Wolfe's method
     (:func:`min_norm_wolfe`), warm-started from the previous min-norm point.
@@ -794,12 +931,27 @@ def maxmin_sca_warm(
         if ncor > 0:
             # Gram matrix of the warm corral's points (O(c^2 N), symmetric: each entry
             # once), then its Cholesky factor from these entries (O(c^3))
+            # <P_a, P_b> = Re(ph_a conj(ph_b) g_a^H g_b), the complex products taken from
+            # the cache (the corral changes little from one rebuild to the next)
+            slots = _cache_slots(Wd, ncor, gid, cache)
+            cz = cache[2]
+            cvalid = cache[3]
             gram = np.empty((ncor, ncor))
             for r in range(ncor):
+                ia = Wd[r]
+                sa = slots[r]
                 for q in range(r + 1):
-                    dot = 0.0
-                    for t in range(d):
-                        dot += P[r, t] * P[q, t]
+                    ib = Wd[q]
+                    sb = slots[q]
+                    if cvalid[sa, sb]:
+                        z = cz[sa, sb]
+                    else:
+                        z = _gram_entry(V, ia, ib)
+                        cz[sa, sb] = z
+                        cz[sb, sa] = np.conj(z)
+                        cvalid[sa, sb] = True
+                        cvalid[sb, sa] = True
+                    dot = (ph[ia] * np.conj(ph[ib]) * z).real
                     gram[r, q] = dot
                     gram[q, r] = dot
             for r in range(ncor):
@@ -1166,6 +1318,7 @@ def fast_advance(
     add_back: bool,
     add_back_tries: int,
     drop_outer: int,
+    cache: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> None:  # pragma: no cover - numba
     """Advance the greedy selection by at most ``max_runs`` max-min SCA runs (resumable).
 
@@ -1209,11 +1362,13 @@ def fast_advance(
             Gs = G[idx]
             ws = weights[idx]
             if idx.size > ONE_AT_A_TIME and drop_outer < outer:
-                cand, best = maxmin_sca_warm(Gs, m, drop_outer, inner, 1.0, ws)
+                cand, best = maxmin_sca_warm(Gs, m, drop_outer, inner, 1.0, ws, False, idx, cache)
                 if DROP_CONTINUE <= best < 1.0:
-                    cand, best = maxmin_sca_warm(Gs, cand, outer - drop_outer, inner, 1.0, ws)
+                    cand, best = maxmin_sca_warm(
+                        Gs, cand, outer - drop_outer, inner, 1.0, ws, False, idx, cache
+                    )
             else:
-                cand, best = maxmin_sca_warm(Gs, m, outer, inner, 1.0, ws)
+                cand, best = maxmin_sca_warm(Gs, m, outer, inner, 1.0, ws, False, idx, cache)
             weights[idx] = ws
             m[:] = cand
             state[_RUNS] += 1
@@ -1297,7 +1452,7 @@ def fast_advance(
                 # if it serves the whole enlarged set, a failure if it cannot serve its own
                 # subset, else (rare) the run on the whole set decides
                 ws = weights[sub]
-                cand, best = maxmin_sca_warm(G[sub], m, outer, inner, 1.0, ws, True)
+                cand, best = maxmin_sca_warm(G[sub], m, outer, inner, 1.0, ws, True, sub, cache)
                 decided = best < 1.0
                 if best >= 1.0:
                     mc = _row_margins(G, idx, cand)
@@ -1311,7 +1466,7 @@ def fast_advance(
                 decided = False
             if not decided:
                 ws = weights[idx]
-                cand, best = maxmin_sca_warm(G[idx], m, outer, inner, 1.0, ws, True)
+                cand, best = maxmin_sca_warm(G[idx], m, outer, inner, 1.0, ws, True, idx, cache)
                 if best >= 1.0:
                     weights[idx] = ws
                     ok = True
@@ -1388,6 +1543,7 @@ def fast_batch(
                 add_back,
                 add_back_tries,
                 drop_outer,
+                new_gram_cache(G.shape[1], G.shape[2]),
             )
 
 

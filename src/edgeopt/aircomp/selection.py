@@ -271,7 +271,8 @@ def select_devices(
         call and updated between solves; ``"cvxpy"``: the cached CVXPY DPP programs solved
         by Clarabel with SCS as fallback); ``"sdr"``: ``randomizations`` (100), ``backend``;
         ``"fast"``: ``sca_outer`` (30), ``sca_inner``
-        (40), ``drop_fraction`` (0.5), ``add_back`` (True), ``add_back_tries`` (8),
+        (40), ``drop_fraction`` (0.5), ``add_back`` (True), ``add_back_tries`` (None: 8
+        with at most 16 antennas, 4 above),
         ``drop_outer`` (2: SCA iterations per bulk drop step);
         ``"all"``: ``restarts`` (8).  Every method: ``time_limit_s`` and
         ``max_iterations`` (default None): when one is reached, the best verified

@@ -12,7 +12,12 @@ from numpy.typing import NDArray
 
 from edgeopt._validation import OptionSchema, check_bool, check_int, check_scalar
 from edgeopt.aircomp import _kernels
-from edgeopt.aircomp._methods._base import Limits, MethodResult, SelectionProblem
+from edgeopt.aircomp._methods._base import (
+    Limits,
+    MethodResult,
+    SelectionProblem,
+    _optional_count,
+)
 
 #: Options of ``method="fast"``: name -> (default, check).
 OPTIONS: OptionSchema = {
@@ -20,7 +25,7 @@ OPTIONS: OptionSchema = {
     "sca_inner": (40, partial(check_int, min_value=1)),
     "drop_fraction": (0.5, partial(check_scalar, low=0.0, high=1.0)),
     "add_back": (True, check_bool),
-    "add_back_tries": (8, partial(check_int, min_value=1)),
+    "add_back_tries": (None, _optional_count),
     "drop_outer": (2, partial(check_int, min_value=1)),
 }
 RANDOMIZED = False
@@ -34,13 +39,27 @@ CHUNK_WORK = 400_000
 BATCH_RUNS = 4
 
 
-def _kernel_args(options: Mapping[str, Any]) -> tuple[int, int, float, bool, int, int]:
+#: Default ``add_back_tries``: skipped devices in a row that end the add-back pass, with
+#: at most ``MANY_ANTENNAS`` antennas and above (a try costs ``O(N^2)`` per Wolfe step
+#: on a corral of up to ``2 N + 1`` devices, and the last tries rarely add one).
+ADD_BACK_TRIES, ADD_BACK_TRIES_MANY, MANY_ANTENNAS = 8, 4, 16
+
+
+def add_back_tries(options: Mapping[str, Any], n: int) -> int:
+    """The ``add_back_tries`` option, or its default for ``N`` antennas if ``None``."""
+    tries = options["add_back_tries"]
+    if tries is None:
+        return ADD_BACK_TRIES if n <= MANY_ANTENNAS else ADD_BACK_TRIES_MANY
+    return int(tries)
+
+
+def _kernel_args(options: Mapping[str, Any], n: int) -> tuple[int, int, float, bool, int, int]:
     return (
         options["sca_outer"],
         options["sca_inner"],
         float(options["drop_fraction"]),
         bool(options["add_back"]),
-        options["add_back_tries"],
+        add_back_tries(options, n),
         options["drop_outer"],
     )
 
@@ -78,7 +97,8 @@ def select_fast(
     enlarged set (then every dropped device the new beamformer serves is added too); the
     group doubles after two kept groups in a row (up to 64 devices) and halves after one
     that fails, and a single device that fails is skipped (``add_back``; the pass ends
-    after ``add_back_tries`` skipped devices in a row).  On a large set a try runs first on
+    after ``add_back_tries`` skipped devices in a row: by default 8 with at most 16
+    antennas, 4 above).  On a large set a try runs first on
     the ``4 max(32, 2 N)`` active devices of smallest margins and the corral, kept if it
     serves the whole enlarged set, and stops early once the gains left, extrapolated
     geometrically, cannot reach the target.  The method runs in Numba
@@ -128,7 +148,8 @@ def select_fast(
     marg = np.zeros(k)
     state = np.zeros(8, dtype=np.int64)
     _kernels.fast_init(G, active, m, servable, state)
-    args = _kernel_args(options)
+    args = _kernel_args(options, n)
+    cache = _kernels.new_gram_cache(k, n)
     chunk = runs_per_call(k, n)
     limits: Limits = problem.limits
     cut = False
@@ -137,7 +158,9 @@ def select_fast(
             cut = True
             break
         runs = min(chunk, limits.runs_left(int(state[1])))
-        _kernels.fast_advance(G, active, m, servable, order, weights, marg, state, runs, *args)
+        _kernels.fast_advance(
+            G, active, m, servable, order, weights, marg, state, runs, *args, cache
+        )
     selected = served(G, m) & servable if cut else active.copy()
     return MethodResult(selected, m, int(state[1]), limit_reached=cut)
 
@@ -161,7 +184,7 @@ def select_fast_batch(
     weights = np.zeros((b, k))
     marg = np.zeros((b, k))
     state = np.zeros((b, 8), dtype=np.int64)
-    args = _kernel_args(options)
+    args = _kernel_args(options, n)
     # draws per call and runs per draw per call keep each call's work bounded (about
     # CHUNK_WORK per thread) while giving every thread many draws per call
     threads = numba.get_num_threads()
