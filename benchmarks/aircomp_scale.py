@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import sys
 import time
 from pathlib import Path
@@ -261,7 +262,10 @@ def main() -> None:
     print(json.dumps(out["batch"]), flush=True)
     RESULTS.mkdir(exist_ok=True)
     name = "aircomp_scale_quick" if args.quick else "aircomp_scale"
-    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=1))
+    # written whole or not at all: an interrupted run leaves the previous file in place
+    tmp = RESULTS / f".{name}.json.tmp"
+    tmp.write_text(json.dumps(out, indent=1))
+    os.replace(tmp, RESULTS / f"{name}.json")
     plot(rows, RESULTS / f"{name}.png")
 
 
