@@ -749,13 +749,21 @@ def _gram_entry(V: np.ndarray, a: int, b: int) -> complex:  # pragma: no cover -
 
 
 @njit(cache=True)
+def gram_cache_size(k: int, n: int) -> int:  # pragma: no cover - numba
+    """Slots of the cache of :func:`new_gram_cache`: four corrals (``2 N + 2`` devices
+    each), at most ``K``."""
+    return min(4 * (2 * n + 2), k)
+
+
+@njit(cache=True)
 def new_gram_cache(
     k: int, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """An empty cache of complex channel products ``g_a^H g_b`` for :func:`maxmin_sca_warm`
     (``K`` devices, ``N`` antennas): ``(slot of each device or -1, device of each slot,
-    products, validity, [slots used])`` for ``4 (2 N + 2)`` slots (``O(K + N^2)`` memory)."""
-    cap = 4 * (2 * n + 2)
+    products, validity, [slots used])`` for :func:`gram_cache_size` slots
+    (``O(K + N^2)`` memory)."""
+    cap = gram_cache_size(k, n)
     return (
         -np.ones(k, dtype=np.int64),
         np.empty(cap, dtype=np.int64),
@@ -1518,11 +1526,17 @@ def fast_batch(
     add_back: bool,
     add_back_tries: int,
     drop_outer: int,
+    cslot: np.ndarray,
+    cdev: np.ndarray,
+    cz: np.ndarray,
+    cvalid: np.ndarray,
+    cn: np.ndarray,
 ) -> None:  # pragma: no cover - numba
     """:func:`fast_init` (if ``start``) and :func:`fast_advance` for every draw ``b`` of the
     ``(B, K, N)`` channels, up to ``max_runs[b]`` SCA runs each, in parallel over draws
-    (Numba threads); each draw's arrays are its own, so the results do not depend on the
-    number of threads."""
+    (Numba threads); each draw's arrays are its own (``cslot[b]`` ... ``cn[b]``: its cache
+    of :func:`new_gram_cache`, stacked), so the results do not depend on the number of
+    threads."""
     for b in prange(G.shape[0]):
         if start:
             fast_init(G[b], active[b], m[b], servable[b], state[b])
@@ -1543,7 +1557,7 @@ def fast_batch(
                 add_back,
                 add_back_tries,
                 drop_outer,
-                new_gram_cache(G.shape[1], G.shape[2]),
+                (cslot[b], cdev[b], cz[b], cvalid[b], cn[b]),
             )
 
 

@@ -194,6 +194,15 @@ def select_fast_batch(
     for lo in range(0, b, draws):
         hi = min(lo + draws, b)
         sl = slice(lo, hi)
+        # each draw's cache of channel products, kept over the calls for its group
+        cap = _kernels.gram_cache_size(k, n)
+        caches = (
+            -np.ones((hi - lo, k), dtype=np.int64),
+            np.empty((hi - lo, cap), dtype=np.int64),
+            np.empty((hi - lo, cap, cap), dtype=np.complex128),
+            np.empty((hi - lo, cap, cap), dtype=bool),
+            np.zeros((hi - lo, 1), dtype=np.int64),
+        )
         start = True
         while True:
             if limits.time_left() <= 0.0:
@@ -220,6 +229,7 @@ def select_fast_batch(
                 start,
                 runs,
                 *args,
+                *caches,
             )
             start = False
             pending = state[sl, 0] != _kernels.DONE
