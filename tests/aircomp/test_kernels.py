@@ -440,12 +440,45 @@ def test_fast_kernel_on_large_sets_serves_its_selection() -> None:
     np.testing.assert_array_equal(run_fast(G, runs=3)[0], active)  # cut into calls
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_corral_factor_and_forward_solution_survive_adds_and_deletes(seed: int) -> None:
+    # L L^T = 1 1^T + P_C P_C^T and L y = 1 (y: the last column) after every change
+    rng = np.random.default_rng(seed)
+    d, npts = 6, 12
+    P = rng.standard_normal((npts, d))
+    cm = d + 2
+    L, cor, lam = np.zeros((cm, cm + 1)), np.zeros(cm, np.int64), np.zeros(cm)
+    c = 0
+
+    def check() -> None:
+        M = 1.0 + P[cor[:c]] @ P[cor[:c]].T
+        np.testing.assert_allclose(L[:c, :c] @ L[:c, :c].T, M, atol=1e-10)
+        assert np.allclose(np.triu(L[:c, :c], 1), 0.0)
+        np.testing.assert_allclose(L[:c, :c] @ L[:c, cm], np.ones(c), atol=1e-10)
+
+    for j in rng.permutation(npts)[: d + 1]:
+        assert _kernels._corral_add(L, c, P, cor, int(j))
+        cor[c] = j
+        c += 1
+        check()
+        if c >= 3 and rng.random() < 0.5:
+            _kernels._corral_delete(L, c, int(rng.integers(c)), cor, lam)
+            c -= 1
+            check()
+    out = np.zeros(cm)
+    _kernels._corral_weights(L, c, out)
+    a = np.linalg.solve(1.0 + P[cor[:c]] @ P[cor[:c]].T, np.ones(c))
+    np.testing.assert_allclose(out[:c], a / a.sum(), rtol=1e-9, atol=1e-12)
+
+
 def _wolfe(P: np.ndarray, gap: float = 1e-12):
     nw, d = P.shape
     cm = d + 2
-    R, cor, lam, x = np.zeros((cm, cm)), np.zeros(cm, np.int64), np.zeros(cm), np.zeros(d)
+    # the factor has one column more: the forward solution of R y = 1
+    R, cor, lam, x = np.zeros((cm, cm + 1)), np.zeros(cm, np.int64), np.zeros(cm), np.zeros(d)
     j0 = int(np.argmin(np.sum(P**2, axis=1)))
     cor[0], lam[0], R[0, 0] = j0, 1.0, np.sqrt(1.0 + P[j0] @ P[j0])
+    R[0, cm] = 1.0 / R[0, 0]
     c = _kernels.min_norm_wolfe(P, nw, cor, lam, 1, R, x, gap, 50 * d)
     return x, cor[:c], lam[:c]
 

@@ -434,20 +434,12 @@ GEOM_SAFETY = 2.0
 def _corral_weights(L: np.ndarray, c: int, out: np.ndarray) -> None:  # pragma: no cover
     """Affine minimizer of the corral: ``out[:c]`` solves ``L L^T a = 1`` scaled to sum 1
     (``L L^T = 1 1^T + P_C P_C^T``, so ``a`` minimizes ``||P_C^T a||`` over ``sum a = 1``).
-    Both triangular solves run along the rows of ``L`` (contiguous)."""
+    The forward solution ``L y = 1`` is kept in the last column of ``L`` (updated by each
+    added row and each deletion), so only the backward solve runs here (``O(c^2)``,
+    along the rows of ``L``)."""
+    y = L.shape[1] - 1
     for i in range(c):
-        a0 = a1 = a2 = a3 = 0.0
-        k = 0
-        while k + 4 <= i:
-            a0 += L[i, k] * out[k]
-            a1 += L[i, k + 1] * out[k + 1]
-            a2 += L[i, k + 2] * out[k + 2]
-            a3 += L[i, k + 3] * out[k + 3]
-            k += 4
-        while k < i:
-            a0 += L[i, k] * out[k]
-            k += 1
-        out[i] = (1.0 - ((a0 + a1) + (a2 + a3))) / L[i, i]
+        out[i] = L[i, y]
     for i in range(c - 1, -1, -1):
         v = out[i] / L[i, i]
         out[i] = v
@@ -463,14 +455,24 @@ def _corral_weights(L: np.ndarray, c: int, out: np.ndarray) -> None:  # pragma: 
 @njit(cache=True)
 def _corral_solve_row(L: np.ndarray, c: int, b: np.ndarray, nj: float) -> bool:  # pragma: no cover
     """Row ``c`` of the lower factor from the right-hand side ``b[:c]`` (the entries of the
-    new column of ``1 1^T + P_C P_C^T``) and the new diagonal entry ``nj`` of that matrix;
-    ``False`` (row left unusable) if the new point is affinely dependent on the corral."""
+    new column of ``1 1^T + P_C P_C^T``) and the new diagonal entry ``nj`` of that matrix,
+    and entry ``c`` of the forward solution ``L y = 1`` (last column of ``L``, which has
+    one column more than rows); ``False`` (row left unusable) if the new point is affinely
+    dependent on the corral."""
     ss = 0.0
     for i in range(c):
-        acc = b[i]
-        for k in range(i):
-            acc -= L[i, k] * L[c, k]
-        v = acc / L[i, i]
+        a0 = a1 = a2 = a3 = 0.0
+        k = 0
+        while k + 4 <= i:
+            a0 += L[i, k] * L[c, k]
+            a1 += L[i, k + 1] * L[c, k + 1]
+            a2 += L[i, k + 2] * L[c, k + 2]
+            a3 += L[i, k + 3] * L[c, k + 3]
+            k += 4
+        while k < i:
+            a0 += L[i, k] * L[c, k]
+            k += 1
+        v = (b[i] - ((a0 + a1) + (a2 + a3))) / L[i, i]
         L[c, i] = v
         ss += v * v
     rho2 = nj - ss
@@ -479,6 +481,12 @@ def _corral_solve_row(L: np.ndarray, c: int, b: np.ndarray, nj: float) -> bool: 
     L[c, c] = np.sqrt(rho2)
     for k in range(c):
         L[k, c] = 0.0
+    # the forward solution of L y = 1, kept in the last column: one new entry
+    y = L.shape[1] - 1
+    acc = 1.0
+    for k in range(c):
+        acc -= L[c, k] * L[k, y]
+    L[c, y] = acc / L[c, c]
     return True
 
 
@@ -523,6 +531,9 @@ def _corral_delete(
             L[row, q] = L[row + 1, q]
         cor[row] = cor[row + 1]
         lam[row] = lam[row + 1]
+    # L y = 1 still holds for the remaining rows with the same y (indexed by column);
+    # each rotation of columns (L <- L G) maps it to G^T y, the last entry dropped
+    y = L.shape[1] - 1
     for col in range(k, c - 1):
         a = L[col, col]
         b = L[col, col + 1]
@@ -534,9 +545,14 @@ def _corral_delete(
             t2 = L[jj, col + 1]
             L[jj, col] = cs * t1 + sn * t2
             L[jj, col + 1] = -sn * t1 + cs * t2
+        t1 = L[col, y]
+        t2 = L[col + 1, y]
+        L[col, y] = cs * t1 + sn * t2
+        L[col + 1, y] = -sn * t1 + cs * t2
     for jj in range(c):
         L[c - 1, jj] = 0.0
         L[jj, c - 1] = 0.0
+    L[c - 1, y] = 0.0
 
 
 @njit(cache=True)
@@ -892,7 +908,7 @@ def maxmin_sca_warm(
     ph = np.empty(s, dtype=np.complex128)
     marg = np.empty(s)
     cm = d + 2
-    L = np.zeros((cm, cm))
+    L = np.zeros((cm, cm + 1))  # the factor, and the forward solution of L y = 1
     cor = np.zeros(cm, dtype=np.int64)
     lam = np.zeros(cm)
     alpha = np.zeros(cm)
