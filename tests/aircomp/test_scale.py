@@ -176,6 +176,24 @@ def test_batch_equals_single_calls_whatever_the_number_of_threads() -> None:
         numba.set_num_threads(before)
 
 
+def test_batch_limits_cut_each_draw_as_a_single_call_would() -> None:
+    # the window of draws (refilled as draws finish) changes nothing: max_iterations cuts
+    # every draw where a single call cuts it, and a spent time limit cuts them all
+    H = cn(np.random.default_rng(12), (30, 80, 4))
+    kw = dict(power_w=1.0, noise_w=1.0, mse_target=1.0, method="fast")
+    batch = select_devices(H, **kw, max_iterations=3)
+    for x, a in zip(H, batch, strict=True):
+        one = select_devices(x, **kw, max_iterations=3)
+        np.testing.assert_array_equal(a.selected, one.selected)
+        assert a.status == one.status and a.stats.iterations == one.stats.iterations
+        assert exact_ok(a, x)
+    assert any(a.status == st.LIMIT_REACHED for a in batch)
+    spent = select_devices(H, **kw, time_limit_s=1e-9)
+    assert len(spent) == len(H)
+    for x, a in zip(H, spent, strict=True):
+        assert a.status == st.LIMIT_REACHED and exact_ok(a, x)
+
+
 def test_batch_of_randomized_method_uses_spawned_streams() -> None:
     H = cn(np.random.default_rng(4), (3, 10, 3))
     batch = select_devices(H, power_w=1.0, noise_w=1.0, mse_target=1.0, method="sdr", rng=7)

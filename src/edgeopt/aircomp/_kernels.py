@@ -45,6 +45,29 @@ def scale_channels(
     """
     k, n = h.shape
     G = np.empty((k, n), dtype=np.complex128)
+    return G, _scale_into(h, ratio, w, cap, G)
+
+
+@njit(cache=True, error_model="numpy")
+def scale_channels_batch(
+    h: np.ndarray, ratio: np.ndarray, w: np.ndarray, cap: float
+) -> tuple[np.ndarray, int]:  # pragma: no cover - numba
+    """:func:`scale_channels` for every draw of ``(B, K, N)`` channels (the same ``ratio``
+    and ``w`` for all); returns ``G`` ``(B, K, N)`` and the first draw with a device whose
+    gain is not finite (``-1`` if none)."""
+    G = np.empty(h.shape, dtype=np.complex128)
+    for b in range(h.shape[0]):
+        if _scale_into(h[b], ratio, w, cap, G[b]) >= 0:
+            return G, b
+    return G, -1
+
+
+@njit(cache=True, error_model="numpy")
+def _scale_into(
+    h: np.ndarray, ratio: np.ndarray, w: np.ndarray, cap: float, G: np.ndarray
+) -> int:  # pragma: no cover - numba
+    """:func:`scale_channels` written into ``G``; returns the first bad device or -1."""
+    k, n = h.shape
     bad = -1
     for i in range(k):
         s = np.sqrt(ratio[i] / (w[i] * w[i]))
@@ -60,7 +83,7 @@ def scale_channels(
             f = np.sqrt(cap / nrm)
             for j in range(n):
                 G[i, j] = G[i, j] * f
-    return G, bad
+    return bad
 
 
 @njit(cache=True)
@@ -1534,7 +1557,9 @@ def fast_batch(
     weights: np.ndarray,
     marg: np.ndarray,
     state: np.ndarray,
-    start: bool,
+    todo: np.ndarray,
+    slots: np.ndarray,
+    start: np.ndarray,
     max_runs: np.ndarray,
     outer: int,
     inner: int,
@@ -1548,15 +1573,18 @@ def fast_batch(
     cvalid: np.ndarray,
     cn: np.ndarray,
 ) -> None:  # pragma: no cover - numba
-    """:func:`fast_init` (if ``start``) and :func:`fast_advance` for every draw ``b`` of the
-    ``(B, K, N)`` channels, up to ``max_runs[b]`` SCA runs each, in parallel over draws
-    (Numba threads); each draw's arrays are its own (``cslot[b]`` ... ``cn[b]``: its cache
-    of :func:`new_gram_cache`, stacked), so the results do not depend on the number of
-    threads."""
-    for b in prange(G.shape[0]):
-        if start:
+    """:func:`fast_init` (if ``start[t]``) and :func:`fast_advance` for the draws ``todo[t]``
+    of the ``(B, K, N)`` channels, up to ``max_runs[t]`` SCA runs each, in parallel over
+    them (Numba threads; passing only unfinished draws keeps the threads evenly loaded).
+    Each draw's arrays are its own; ``slots[t]`` is the row of ``cslot`` ... ``cn`` (a
+    stack of caches of :func:`new_gram_cache`) that draw ``todo[t]`` holds until it is
+    done.  So the results do not depend on the number of threads or on the scheduling."""
+    for t in prange(todo.size):
+        b = todo[t]
+        q = slots[t]
+        if start[t]:
             fast_init(G[b], active[b], m[b], servable[b], state[b])
-        if max_runs[b] > 0:
+        if max_runs[t] > 0:
             fast_advance(
                 G[b],
                 active[b],
@@ -1566,14 +1594,14 @@ def fast_batch(
                 weights[b],
                 marg[b],
                 state[b],
-                max_runs[b],
+                max_runs[t],
                 outer,
                 inner,
                 drop_fraction,
                 add_back,
                 add_back_tries,
                 drop_outer,
-                (cslot[b], cdev[b], cz[b], cvalid[b], cn[b]),
+                (cslot[q], cdev[q], cz[q], cvalid[q], cn[q]),
             )
 
 

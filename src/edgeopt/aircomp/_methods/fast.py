@@ -38,6 +38,9 @@ CHUNK_WORK = 400_000
 #: SCA runs per draw in one call of the batch kernel.
 BATCH_RUNS = 4
 
+#: Draws the batch kernel's parallel loop hands out to a thread at a time.
+BATCH_CHUNK = 8
+
 
 #: Default ``add_back_tries``: skipped devices in a row that end the add-back pass, with
 #: at most ``MANY_ANTENNAS`` antennas and above (a try costs ``O(N^2)`` per Wolfe step
@@ -191,56 +194,69 @@ def select_fast_batch(
     chunk = min(BATCH_RUNS, runs_per_call(k, n))
     draws = max(threads, (CHUNK_WORK * threads) // max(k * n * chunk, 1))
     cut = np.zeros(b, dtype=bool)
-    for lo in range(0, b, draws):
-        hi = min(lo + draws, b)
-        sl = slice(lo, hi)
-        # each draw's cache of channel products, kept over the calls for its group
-        cap = _kernels.gram_cache_size(k, n)
-        caches = (
-            -np.ones((hi - lo, k), dtype=np.int64),
-            np.empty((hi - lo, cap), dtype=np.int64),
-            np.empty((hi - lo, cap, cap), dtype=np.complex128),
-            np.empty((hi - lo, cap, cap), dtype=bool),
-            np.zeros((hi - lo, 1), dtype=np.int64),
+    # a window of at most `draws` unfinished draws, refilled as draws finish (so that the
+    # threads stay busy until the end of the batch), each holding a slot of the caches of
+    # channel products until it is done
+    draws = min(draws, b)
+    cap = _kernels.gram_cache_size(k, n)
+    cslot = np.empty((draws, k), dtype=np.int64)
+    cdev = np.empty((draws, cap), dtype=np.int64)
+    cz = np.empty((draws, cap, cap), dtype=np.complex128)
+    cvalid = np.empty((draws, cap, cap), dtype=bool)
+    cn = np.zeros((draws, 1), dtype=np.int64)
+    free = list(range(draws - 1, -1, -1))
+    window: list[tuple[int, int, bool]] = []  # (draw, slot, not yet started)
+    nxt = 0
+    while True:
+        while free and nxt < b:
+            q = free.pop()
+            cslot[q] = -1
+            cn[q] = 0
+            window.append((nxt, q, True))
+            nxt += 1
+        if not window:
+            break
+        if limits.time_left() <= 0.0:
+            cut[[d for d, _, _ in window]] = True
+            cut[nxt:] = True
+            break
+        todo = np.array([d for d, _, _ in window], dtype=np.int64)
+        runs = np.array(
+            [min(chunk, limits.runs_left(int(state[d, 1]))) for d, _, _ in window],
+            dtype=np.int64,
         )
-        start = True
-        while True:
-            if limits.time_left() <= 0.0:
-                cut[lo:] = state[lo:, 0] != _kernels.DONE
-                break
-            runs = np.array(
-                [
-                    0
-                    if state[i, 0] == _kernels.DONE and not start
-                    else min(chunk, limits.runs_left(int(state[i, 1])))
-                    for i in range(lo, hi)
-                ],
-                dtype=np.int64,
-            )
+        # draws handed out to the threads a few at a time (their costs differ)
+        with numba.parallel_chunksize(BATCH_CHUNK):
             _kernels.fast_batch(
-                G[sl],
-                active[sl],
-                m[sl],
-                servable[sl],
-                order[sl],
-                weights[sl],
-                marg[sl],
-                state[sl],
-                start,
+                G,
+                active,
+                m,
+                servable,
+                order,
+                weights,
+                marg,
+                state,
+                todo,
+                np.array([q for _, q, _ in window], dtype=np.int64),
+                np.array([s for _, _, s in window], dtype=bool),
                 runs,
                 *args,
-                *caches,
+                cslot,
+                cdev,
+                cz,
+                cvalid,
+                cn,
             )
-            start = False
-            pending = state[sl, 0] != _kernels.DONE
-            if limits.max_iterations is not None:
-                over = pending & (state[sl, 1] >= limits.max_iterations)
-                cut[sl] |= over
-                pending &= ~over
-            if not pending.any():
-                break
-        if cut[lo:].any() and limits.time_left() <= 0.0:
-            break
+        kept = []
+        for d, q, _ in window:
+            if state[d, 0] == _kernels.DONE:
+                free.append(q)
+            elif limits.max_iterations is not None and state[d, 1] >= limits.max_iterations:
+                cut[d] = True
+                free.append(q)
+            else:
+                kept.append((d, q, False))
+        window = kept
     selected = active.copy()
     for i in np.flatnonzero(cut):
         selected[i] = served(G[i], m[i]) & servable[i]
