@@ -539,7 +539,7 @@ def test_warm_sca_does_not_depend_on_what_the_product_cache_holds(seed: int) -> 
     for _ in range(6):  # fill it (and overflow it) with products of other subsets
         sub = np.sort(rng.choice(k, size=300, replace=False))
         w = np.zeros(sub.size)
-        _kernels.maxmin_sca_warm(G[sub], m0, 5, 40, np.inf, w, False, sub, cache)
+        _kernels.maxmin_sca_warm(G, m0, 5, 40, np.inf, w, False, sub, cache)
     assert 0 < cache[4][0] <= cap
     wt_used = wt0.copy()
     m_used, best_used = warm_sca(G, m0, 30, 40, np.inf, wt_used, cache=cache)

@@ -867,14 +867,14 @@ def _dot_vec(A: np.ndarray, i: int, x: np.ndarray) -> float:  # pragma: no cover
 
 @njit(cache=True)
 def _inner_products_v(
-    V: np.ndarray, u: np.ndarray, w: np.ndarray, out: np.ndarray
+    V: np.ndarray, rows: np.ndarray, u: np.ndarray, w: np.ndarray, out: np.ndarray
 ) -> float:  # pragma: no cover - numba
-    """``out[i] = v^H g_i`` for every row of ``G`` (``V``: ``G`` viewed as reals, ``u``, ``w``
-    from :func:`_interleave`: two contiguous real dot products per row); returns the
-    smallest ``|v^H g_i|^2``."""
+    """``out[r] = v^H g_{rows[r]}`` for the rows ``rows`` of ``G`` (``V``: ``G`` viewed as
+    reals, ``u``, ``w`` from :func:`_interleave`: two contiguous real dot products per
+    row); returns the smallest ``|v^H g|^2``."""
     worst = np.inf
-    for i in range(V.shape[0]):
-        ar, ai = _dot2(V, i, u, w)
+    for i in range(rows.size):
+        ar, ai = _dot2(V, rows[i], u, w)
         out[i] = ar + 1j * ai
         v = ar * ar + ai * ai
         if v < worst:
@@ -895,26 +895,31 @@ def maxmin_sca_warm(
     cache: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, float]:  # pragma: no cover - numba
     """:func:`maxmin_sca` with each surrogate solved exactly by Wolfe's method
-    (:func:`min_norm_wolfe`), warm-started from the previous min-norm point.
+    (:func:`min_norm_wolfe`), warm-started from the previous min-norm point, on the set of
+    rows ``gid`` (length ``S``) of ``G`` (read in place, no copy of the rows).
 
-    ``wt`` (length ``S``, in/out) holds the weights of the min-norm point of the last
-    accepted iterate (zeros: a cold start); they seed the corral of the next surrogate and
-    of the next call, so that a run on a slightly changed set (one device more or fewer)
-    starts next to its solution.  With a finite ``stop_at`` the run also stops once it
-    cannot reach ``stop_at`` even if every iteration left gained as much as the last, and
+    ``wt`` (length ``S``, aligned with ``gid``, in/out) holds the weights of the min-norm
+    point of the last accepted iterate (zeros: a cold start); they seed the corral of the
+    next surrogate and of the next call, so that a run on a slightly changed set (one
+    device more or fewer) starts next to its solution.  With a finite ``stop_at`` the run
+    also stops once it cannot reach ``stop_at`` even if every iteration left gained as much
+    as the last, and
     (``geometric``) once it cannot reach it even at ``GEOM_SAFETY`` times the sum of the
     gains left extrapolated geometrically from the ratio of the last two.
     Each iteration solves on a working set (the corral, then
     the ``max(WS_MIN, 2 N)`` smallest margins) and adds the devices that violate the
     optimality condition of the min-norm point over the whole set, up to ``WARM_ROUNDS``
     times.  Cost per iteration: ``O(S N)`` for the checks plus ``O(W N + c N + c^2)`` per
-    added point (``c <= 2 N + 1`` corral members), ``O(c^2 N)`` to rebuild the warm corral.
+    added point (``c <= 2 N + 1`` corral members), ``O(c^3)`` to rebuild the warm corral's
+    factor, plus ``O(N)`` per pair of its members not in ``cache`` (complex products
+    ``g_a^H g_b`` kept between iterations and calls, see :func:`new_gram_cache`).
     Sets of at most ``DENSE_MAX`` devices run :func:`_maxmin_dense` (``inner`` steps).
     Returns the unit-norm beamformer and its smallest margin.
     """
-    s, n = G.shape
+    s = gid.size
+    n = G.shape[1]
     if s <= DENSE_MAX:
-        return _maxmin_dense(G, m0, outer, inner, stop_at)
+        return _maxmin_dense(G[gid], m0, outer, inner, stop_at)
     d = 2 * n
     m = m0 / np.sqrt(np.sum(np.abs(m0) ** 2))
     V = G.view(np.float64)
@@ -922,7 +927,7 @@ def maxmin_sca_warm(
     w = np.empty(2 * n)
     c_ip = np.empty(s, dtype=np.complex128)
     _interleave(m, u, w)
-    best = _inner_products_v(V, u, w, c_ip)
+    best = _inner_products_v(V, gid, u, w, c_ip)
     w0 = min(s, max(WS_MIN, WS_PER_ANTENNA * n))
     wadd = max(8, n)
     P = np.empty((s, d))
@@ -971,7 +976,7 @@ def maxmin_sca_warm(
             i = Wd[r]
             cc = np.conj(ph[i])
             for j in range(n):
-                v = G[i, j] * cc
+                v = G[gid[i], j] * cc
                 P[r, j] = v.real
                 P[r, n + j] = v.imag
         c = 0
@@ -993,7 +998,7 @@ def maxmin_sca_warm(
                     if cvalid[sa, sb]:
                         z = cz[sa, sb]
                     else:
-                        z = _gram_entry(V, ia, ib)
+                        z = _gram_entry(V, gid[ia], gid[ib])
                         cz[sa, sb] = z
                         cz[sb, sa] = np.conj(z)
                         cvalid[sa, sb] = True
@@ -1046,7 +1051,7 @@ def maxmin_sca_warm(
             inv = 1.0 / np.sqrt(nx2)
             nv = 0
             for i in range(s):
-                ar, ai = _dot2(V, i, u, w)
+                ar, ai = _dot2(V, gid[i], u, w)
                 c_new[i] = (ar - 1j * ai) * inv
                 if pos[i] >= 0:
                     continue
@@ -1071,7 +1076,7 @@ def maxmin_sca_warm(
                     Wd[nw] = i
                     cc = np.conj(ph[i])
                     for j in range(n):
-                        v = G[i, j] * cc
+                        v = G[gid[i], j] * cc
                         P[nw, j] = v.real
                         P[nw, n + j] = v.imag
                     nw += 1
@@ -1092,7 +1097,7 @@ def maxmin_sca_warm(
                     new = v
         else:
             _interleave(cand, u, w)
-            new = _inner_products_v(V, u, w, c_new)
+            new = _inner_products_v(V, gid, u, w, c_new)
         if new > best * (1.0 + 1e-9):
             gain = new - best
             m = cand
@@ -1406,16 +1411,15 @@ def fast_advance(
             if idx.size == 0:  # cannot happen up to rounding (a lone device is served)
                 state[_PHASE] = DONE
                 break
-            Gs = G[idx]
             ws = weights[idx]
             if idx.size > ONE_AT_A_TIME and drop_outer < outer:
-                cand, best = maxmin_sca_warm(Gs, m, drop_outer, inner, 1.0, ws, False, idx, cache)
+                cand, best = maxmin_sca_warm(G, m, drop_outer, inner, 1.0, ws, False, idx, cache)
                 if DROP_CONTINUE <= best < 1.0:
                     cand, best = maxmin_sca_warm(
-                        Gs, cand, outer - drop_outer, inner, 1.0, ws, False, idx, cache
+                        G, cand, outer - drop_outer, inner, 1.0, ws, False, idx, cache
                     )
             else:
-                cand, best = maxmin_sca_warm(Gs, m, outer, inner, 1.0, ws, False, idx, cache)
+                cand, best = maxmin_sca_warm(G, m, outer, inner, 1.0, ws, False, idx, cache)
             weights[idx] = ws
             m[:] = cand
             state[_RUNS] += 1
@@ -1423,7 +1427,7 @@ def fast_advance(
             if best >= 1.0:
                 state[_PHASE] = ADD_PREPARE
                 continue
-            dm = _row_margins(Gs, np.arange(idx.size), m)
+            dm = _row_margins(G, idx, m)
             nv = 0
             for v in dm:
                 if v < 1.0:
@@ -1499,7 +1503,7 @@ def fast_advance(
                 # if it serves the whole enlarged set, a failure if it cannot serve its own
                 # subset, else (rare) the run on the whole set decides
                 ws = weights[sub]
-                cand, best = maxmin_sca_warm(G[sub], m, outer, inner, 1.0, ws, True, sub, cache)
+                cand, best = maxmin_sca_warm(G, m, outer, inner, 1.0, ws, True, sub, cache)
                 decided = best < 1.0
                 if best >= 1.0:
                     mc = _row_margins(G, idx, cand)
@@ -1513,7 +1517,7 @@ def fast_advance(
                 decided = False
             if not decided:
                 ws = weights[idx]
-                cand, best = maxmin_sca_warm(G[idx], m, outer, inner, 1.0, ws, True, idx, cache)
+                cand, best = maxmin_sca_warm(G, m, outer, inner, 1.0, ws, True, idx, cache)
                 if best >= 1.0:
                     weights[idx] = ws
                     ok = True
