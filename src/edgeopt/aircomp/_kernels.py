@@ -981,10 +981,11 @@ def maxmin_sca_warm(
                 P[r, n + j] = v.imag
         c = 0
         if ncor > 0:
-            # Gram matrix of the warm corral's points (O(c^2 N), symmetric: each entry
-            # once), then its Cholesky factor from these entries (O(c^3))
-            # <P_a, P_b> = Re(ph_a conj(ph_b) g_a^H g_b), the complex products taken from
-            # the cache (the corral changes little from one rebuild to the next)
+            # Gram matrix of the warm corral's points (symmetric: each entry once), then
+            # its Cholesky factor from these entries (O(c^3)); <P_a, P_b> =
+            # Re(ph_a conj(ph_b) g_a^H g_b), the complex products taken from the cache
+            # (the corral changes little from one rebuild to the next: O(N) per pair only
+            # for pairs not cached)
             slots = _cache_slots(Wd, ncor, gid, cache)
             cz = cache[2]
             cvalid = cache[3]
