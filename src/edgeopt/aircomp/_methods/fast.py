@@ -113,12 +113,13 @@ def select_fast(
     and ``W = max(32, 2 N)`` smallest margins; the last check also gives the margins of
     the new beamformer), ``O(c^3)`` to rebuild the warm corral's factor (``c <= 2 N + 1``
     members; their complex products ``g_a^H g_b`` are cached across iterations and runs,
-    ``O(N)`` for each pair not cached yet) and ``O((W + c) N + c^2)`` per point Wolfe's method adds (never an
-    ``S x S`` matrix); a warm start needs few added points.  The bulk drops make the number
-    of SCA runs grow about logarithmically in ``K``, and the grouped add-back makes about
-    ``add_back_tries`` plus a logarithmic number of runs per streak of devices added (each
-    ``O(S N)`` for the margins of the active set plus the run on its subset), so the
-    whole method is about ``O(K N log K + K N^2)`` plus ``O(N^3)`` per SCA iteration.
+    ``O(N)`` for each pair not cached yet) and ``O((W + c) N + c^2)`` per point Wolfe's
+    method adds (never an ``S x S`` matrix); a warm start needs few added points.  The bulk
+    drops make the number of SCA runs grow about logarithmically in ``K``, and the grouped
+    add-back makes about ``add_back_tries`` plus a logarithmic number of runs per streak of
+    devices added (each ``O(S N)`` for the margins of the active set plus the run on its
+    subset), so the whole method is about ``O(K N log K + K N^2)`` plus ``O(N^3)`` per SCA
+    iteration.
 
     Parameters
     ----------
