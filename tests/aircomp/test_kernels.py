@@ -357,6 +357,13 @@ def test_scale_channels_matches_reference(seed: int) -> None:
     assert bad == scale_channels_ref(h, 2.0, w2, 1e6)[1] == 4
     _, bad = _kernels.scale_channels(h, np.full(9, np.inf), np.ones(9), 1e6)
     assert bad == 0
+    # the batch form scales every draw as the single form does and names the first bad draw
+    H = np.stack([h, 3.0 * h, h[::-1]])
+    Gb, bad = _kernels.scale_channels_batch(H, np.full(9, 2.0), w, 1e6)
+    assert bad == -1
+    for x, g in zip(H, Gb, strict=True):
+        np.testing.assert_array_equal(g, _kernels.scale_channels(x, np.full(9, 2.0), w, 1e6)[0])
+    assert _kernels.scale_channels_batch(H, np.full(9, 2.0), w2, 1e6)[1] == 0
 
 
 @pytest.mark.parametrize("seed", range(3))

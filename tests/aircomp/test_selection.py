@@ -386,6 +386,21 @@ def test_overflowing_scaled_channels_raise(method: str, kwargs: dict, names: str
         assert name in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "names"),
+    [
+        ({"weights": np.array([1.0, 1.0, 1e-200, 1.0])}, "weights"),
+        ({"power_w": 1e300, "noise_w": 1e-20}, "power_w"),
+    ],
+)
+def test_overflowing_scaled_channels_raise_for_a_batch(kwargs: dict, names: str) -> None:
+    H = cn(np.random.default_rng(1), (3, 4, 2))
+    args = {"power_w": 1.0, "noise_w": 1.0, "mse_target": 1.0, "method": "fast"}
+    args.update(kwargs)
+    with pytest.raises(InvalidInputError, match=names):
+        select_devices(H, **args)
+
+
 @pytest.mark.parametrize("method", ["dc", "sdr", "fast", "eig"])
 @pytest.mark.parametrize("tiny", [1e-150, 1e-50, 1e-10])
 def test_huge_dynamic_range_gives_the_same_selection(method: str, tiny: float) -> None:

@@ -344,6 +344,14 @@ def select_devices(
     return _select_one(h, power, noise, gamma, w, method, opts, gen, limits)
 
 
+def _gain_ratio(power: NDArray[np.float64], noise: float, gamma: float) -> NDArray[np.float64]:
+    """``gamma P_i / sigma^2`` per device (``(K,)``); an overflow gives ``inf``, which the
+    scaling kernels flag (no NumPy warning)."""
+    with np.errstate(over="ignore"):
+        ratio: NDArray[np.float64] = gamma * power / noise
+    return ratio
+
+
 def _scaled(
     h: NDArray[np.complex128],
     power: NDArray[np.float64],
@@ -353,10 +361,7 @@ def _scaled(
 ) -> NDArray[np.complex128]:
     """The scaled channels ``g_i = sqrt(gamma P_i / (sigma^2 w_i^2)) h_i`` (``(K, N)``),
     each shrunk to ``||g_i||^2 <= 1e6``; overflowing gains raise, naming the inputs."""
-    # the kernel flags overflow (no NumPy warnings)
-    with np.errstate(over="ignore"):
-        ratio = gamma * power / noise
-    G, bad = _kernels.scale_channels(h, ratio, w, _GAIN_CAP)
+    G, bad = _kernels.scale_channels(h, _gain_ratio(power, noise, gamma), w, _GAIN_CAP)
     if bad >= 0:
         raise invalid_inputs(
             f"weights[{bad}]={float(w[bad])!r}, power_w={float(power[bad])!r}, "
@@ -483,9 +488,7 @@ def _select_batch(
             for i in range(b)
         ]
     t0 = time.perf_counter()
-    with np.errstate(over="ignore"):
-        ratio = gamma * power / noise
-    G, bad = _kernels.scale_channels_batch(h, ratio, w, _GAIN_CAP)
+    G, bad = _kernels.scale_channels_batch(h, _gain_ratio(power, noise, gamma), w, _GAIN_CAP)
     if bad >= 0:
         _scaled(h[bad], power, noise, gamma, w)  # raises, naming the inputs
     setup = (time.perf_counter() - t0) / b
